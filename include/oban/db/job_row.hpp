@@ -1,0 +1,32 @@
+#pragma once
+// Reading `oban_jobs` rows and writing the array and timestamp parameters they need.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "oban/core/job.hpp"
+
+namespace oban::db {
+
+// The column list every statement that returns jobs selects, in this order, for read_job.
+// Use as "RETURNING " + job_columns("o") or "SELECT " + job_columns("j") + " FROM ...".
+std::string job_columns(const std::string& alias);
+
+// A Job from a row whose first columns are job_columns().
+Job read_job(const pqxx::row& row);
+
+// PostgreSQL array literals, for binding with `$n::text[]`, `$n::bigint[]`, `$n::jsonb[]`...
+std::string text_array_literal(const std::vector<std::string>& items);
+std::string bigint_array_literal(const std::vector<std::int64_t>& items);
+// Parses a text[] value as PostgreSQL prints it.
+std::vector<std::string> parse_text_array(const pqxx::field& field);
+
+// Sends each payload (JSON, encoded as Oban encodes it) on "<prefix>.oban_<channel>", the
+// way Oban does: one pg_notify per payload in a single statement. Inside a transaction,
+// delivery waits for the commit.
+void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel,
+            const std::vector<std::string>& json_payloads);
+
+}  // namespace oban::db

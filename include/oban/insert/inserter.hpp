@@ -1,0 +1,51 @@
+#pragma once
+// Inserting jobs exactly as Elixir's Oban.insert/insert_all with the Basic engine writes
+// them, with Oban's uniqueness semantics for single and batch inserts.
+#include <memory>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "oban/core/clock.hpp"
+#include "oban/core/job.hpp"
+#include "oban/core/new_job.hpp"
+#include "oban/db/connection.hpp"
+
+namespace oban {
+
+struct InsertResult {
+  Job job;                // the inserted row, or for a conflict the existing (maybe replaced) row
+  bool conflict = false;  // true when a unique job already existed
+};
+
+class Inserter {
+ public:
+  // `schema_version` below 14 drops `suspended` from unique states (older enums lack it).
+  Inserter(db::ConnectionPool& pool, std::string prefix, const Clock& clock = SystemClock::instance(),
+           int schema_version = 14);
+
+  // One job in its own transaction; NOTIFY insert after commit when the job is available.
+  // Throws std::invalid_argument listing every problem of an invalid job.
+  InsertResult insert(const NewJob& job);
+
+  // Many jobs with per-job semantics (uniqueness included, also among the batch itself),
+  // in one transaction and a few statements, then the insert notifications.
+  std::vector<InsertResult> insert_all(const std::vector<NewJob>& jobs);
+
+  // The same inside the caller's transaction. Sends no notifications: call
+  // notify_available after committing.
+  std::vector<InsertResult> insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs);
+
+  // NOTIFY insert {"queue": q} once per distinct queue of available results.
+  void notify_available(const std::vector<InsertResult>& results);
+
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  db::ConnectionPool& pool_;
+  std::string prefix_;
+  const Clock& clock_;
+  int schema_version_;
+};
+
+}  // namespace oban

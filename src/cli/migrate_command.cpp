@@ -1,0 +1,39 @@
+// rindle-worker migrate [--prefix P] [--version N] [--with-rindle]
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/db/schema.hpp"
+
+namespace po = boost::program_options;
+
+namespace cli {
+
+int migrate_command(const Args& args) {
+  po::options_description options{"rindle-worker migrate: install or upgrade Oban's schema"};
+  options.add_options()
+      ("help,h", "show this help")
+      ("prefix", po::value<std::string>()->default_value(env_or("OBAN_PREFIX", "public")),
+       "schema holding oban_jobs (env OBAN_PREFIX)")
+      ("version", po::value<int>()->default_value(oban::db::kCurrentSchemaVersion), "target version (1..14)")
+      ("with-rindle", po::bool_switch(), "also create Rindle's media_assets and media_provider_assets");
+  po::variables_map vars;
+  po::store(po::command_line_parser(args).options(options).run(), vars);
+  po::notify(vars);
+  if (vars.count("help")) {
+    std::cout << options << "\nDATABASE_URL names the database.\n";
+    return 0;
+  }
+  const auto prefix = vars["prefix"].as<std::string>();
+  auto conn = oban::db::connect(database_url_from_env());
+  const auto result = oban::db::migrate(*conn, prefix, vars["version"].as<int>());
+  std::cout << result.message << "\n";
+  if (vars["with-rindle"].as<bool>()) {
+    oban::db::install_rindle_tables(*conn, prefix);
+    std::cout << "Rindle tables present in schema " << prefix << "\n";
+  }
+  return 0;
+}
+
+}  // namespace cli

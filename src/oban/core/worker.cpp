@@ -1,0 +1,42 @@
+#include "oban/worker.hpp"
+
+#include <stdexcept>
+
+#include "oban/core/backoff.hpp"
+
+namespace oban {
+
+std::int64_t Worker::backoff(const Job& job) const { return default_backoff(job.attempt, job.max_attempts); }
+
+void WorkerRegistry::add(std::shared_ptr<Worker> worker) {
+  auto name = worker->name();
+  workers_[std::move(name)] = std::move(worker);
+}
+
+std::shared_ptr<Worker> WorkerRegistry::find(std::string_view name) const {
+  auto found = workers_.find(name);
+  return found == workers_.end() ? nullptr : found->second;
+}
+
+std::vector<std::string> WorkerRegistry::names() const {
+  std::vector<std::string> result;
+  for (const auto& [name, worker] : workers_) result.push_back(name);
+  return result;
+}
+
+NewJob WorkerRegistry::new_job(std::string_view worker_name, std::string args_json) const {
+  auto worker = find(worker_name);
+  if (!worker) throw std::invalid_argument("unknown worker: " + std::string{worker_name});
+  const WorkerOptions options = worker->options();
+  NewJob job;
+  job.worker = std::string{worker_name};
+  job.queue = options.queue;
+  job.args = std::move(args_json);
+  job.max_attempts = options.max_attempts;
+  if (options.priority != 0) job.priority = options.priority;
+  job.tags = options.tags;
+  job.unique = options.unique;
+  return job;
+}
+
+}  // namespace oban

@@ -1,0 +1,106 @@
+// Pure logic of the core types: timestamps, backoff, tags, validation, JSON, payloads, DSNs.
+#include <catch2/catch.hpp>
+
+#include "oban/core/backoff.hpp"
+#include "oban/core/new_job.hpp"
+#include "oban/core/timestamp.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/db/identifiers.hpp"
+#include "oban/json/json_object.hpp"
+#include "oban/json/json_writer.hpp"
+#include "oban/notify/payload_codec.hpp"
+
+using namespace oban;
+
+TEST_CASE("timestamps format and parse like PostgreSQL and Elixir", "[core]") {
+  const auto t = parse_sql_timestamp("2026-11-28 09:34:16.212170");
+  CHECK(format_sql_timestamp(t) == "2026-11-28 09:34:16.212170");
+  CHECK(format_iso8601(t) == "2026-11-28T09:34:16.212170Z");
+  CHECK(format_sql_timestamp(parse_sql_timestamp("2026-11-28T09:34:16Z")) == "2026-11-28 09:34:16.000000");
+  CHECK(format_sql_timestamp(parse_sql_timestamp("2026-11-28 09:34:16.5")) == "2026-11-28 09:34:16.500000");
+  CHECK_THROWS_AS(parse_sql_timestamp("yesterday"), std::invalid_argument);
+}
+
+TEST_CASE("default backoff follows Oban's formula", "[core][backoff]") {
+  auto lowest = [] { return 1e-12; };
+  auto highest = [] { return 1.0; };
+  CHECK(default_backoff(1, 20, lowest) == 17);
+  CHECK(default_backoff(1, 20, highest) == 18);
+  CHECK(default_backoff(2, 20, lowest) == 19);
+  CHECK(default_backoff(5, 20, lowest) == 47);
+  CHECK(default_backoff(5, 20, highest) == 51);
+  CHECK(default_backoff(10, 20, lowest) == 1039);
+  CHECK(default_backoff(10, 20, highest) == 1142);
+  CHECK(default_backoff(19, 20, lowest) == 524303);
+  // max_attempts over 20 scales the attempt: 10 of 40 behaves like attempt 5.
+  CHECK(default_backoff(10, 40, lowest) == 47);
+  for (int i = 0; i < 100; ++i) {
+    const auto seconds = default_backoff(1, 3);
+    CHECK(seconds >= 17);
+    CHECK(seconds <= 18);
+  }
+}
+
+TEST_CASE("tags are normalized like Job.new", "[core]") {
+  CHECK(normalize_tags({" Foo", "bar ", "", "  ", "FOO", "baz", "bar"}) == std::vector<std::string>{"foo", "bar", "baz"});
+  CHECK(normalize_tags({}).empty());
+}
+
+TEST_CASE("a new job is validated like Oban's changeset", "[core]") {
+  NewJob job;
+  job.worker = "MyApp.Worker";
+  CHECK(validate(job).empty());
+  job.worker = "";
+  job.queue = std::string(128, 'q');
+  job.max_attempts = 0;
+  job.priority = 10;
+  job.args = "[1,2]";
+  job.meta = "null";
+  CHECK(validate(job).size() == 6);
+}
+
+TEST_CASE("JSON objects are read with simdjson", "[core][json]") {
+  auto object = json::JsonObject::parse(R"({"s":"x","i":42,"f":1.5,"b":true,"o":{"k":"v"},"a":[1]})");
+  CHECK(object.string("s") == "x");
+  CHECK(object.integer("i") == 42);
+  CHECK(object.number("f") == 1.5);
+  CHECK(object.number("i") == 42.0);
+  CHECK(object.boolean("b") == true);
+  CHECK(object.object("o")->string("k") == "v");
+  CHECK(object.raw("a") == "[1]");
+  CHECK_FALSE(object.string("i"));
+  CHECK_FALSE(object.has("missing"));
+  CHECK_THROWS_AS(json::JsonObject::parse("[1]"), std::invalid_argument);
+  CHECK_THROWS_AS(json::JsonObject::parse("{bad"), std::invalid_argument);
+}
+
+TEST_CASE("JSON is written with escapes", "[core][json]") {
+  CHECK(json::quote("a\"b\\c\nd\x01") == R"("a\"b\\c\nd\u0001")");
+  CHECK(json::ObjectWriter{}.add("queue", "q").add("limit", 5).add("paused", false).str() ==
+        R"({"queue":"q","limit":5,"paused":false})");
+  CHECK(json::string_array({"a", "b"}) == R"(["a","b"])");
+}
+
+TEST_CASE("notifier payloads are encoded and decoded as Oban does", "[core][notify]") {
+  const std::string small = R"({"queue":"rindle_provider"})";
+  CHECK(notify::encode_payload(small) == small);
+  CHECK(notify::decode_payload(small) == small);
+  const std::string large = "{\"queue\":\"" + std::string(600, 'x') + "\"}";
+  const auto encoded = notify::encode_payload(large);
+  CHECK(encoded.starts_with("Z:H4sI"));
+  CHECK(encoded.size() < large.size());
+  CHECK(notify::decode_payload(encoded) == large);
+  // Pre-2.21 form: base64 gzip without a prefix.
+  CHECK(notify::decode_payload(encoded.substr(2)) == large);
+  CHECK_THROWS_AS(notify::decode_payload("Z:!!!"), std::invalid_argument);
+  CHECK_THROWS_AS(notify::decode_payload("Z:aGVsbG8="), std::invalid_argument);
+}
+
+TEST_CASE("identifiers are quoted and DSNs redacted", "[core][db]") {
+  CHECK(db::quote_ident("Odd \"name\"") == R"("Odd ""name""")");
+  CHECK(db::quote_literal("o'k") == "'o''k'");
+  CHECK(db::channel("public", "insert") == "public.oban_insert");
+  CHECK(db::redact_dsn("postgres://app:s3cret@db:5432/app") == "postgres://app:***@db:5432/app");
+  CHECK(db::redact_dsn("host=db user=app password=s3cret dbname=app") == "host=db user=app password=*** dbname=app");
+  CHECK(db::redact_dsn("host=db password='s3 cret' dbname=app") == "host=db password=*** dbname=app");
+}
