@@ -21,6 +21,7 @@ struct NewJob {
   std::optional<Timestamp> scheduled_at;   // set => state scheduled (even if in the past)
   std::optional<JobState> state;           // explicit state wins
   std::optional<UniqueOptions> unique;
+  std::optional<Timestamp> inserted_at;    // normally the DB default; cron sets its node's clock
 };
 
 // Job.new's tag rules: to_string, trim, downcase, drop empty, de-duplicate keeping order.

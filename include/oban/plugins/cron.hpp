@@ -1,0 +1,67 @@
+#pragma once
+// Oban's Cron plugin: at each minute boundary, on the leader only, inserts every crontab
+// entry that matches the minute, with Oban's meta (cron, cron_expr, cron_name, cron_tz).
+// Beyond Oban: before inserting it skips an entry that any node (C++ or Elixir) already
+// inserted for the same minute, so an Elixir crontab still listing the entry does not
+// cause a second run from this side.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "oban/core/clock.hpp"
+#include "oban/core/cron_expression.hpp"
+#include "oban/core/new_job.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/insert/inserter.hpp"
+#include "oban/runtime/node_config.hpp"
+#include "oban/worker.hpp"
+
+namespace oban::plugins {
+
+struct CronTick {
+  std::vector<std::string> inserted;  // workers inserted this minute
+  std::vector<std::string> skipped;   // workers already inserted for this minute by some node
+};
+
+class Cron {
+ public:
+  // Throws std::invalid_argument listing every bad entry (expression, args, time zone).
+  Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
+       std::string timezone, const Clock& clock, std::function<bool()> is_leader);
+  ~Cron();
+
+  // Evaluates the current minute of the clock; does nothing unless leader.
+  CronTick run_once();
+
+  void start();          // a timer at each minute boundary of the clock
+  void stop() noexcept;  // idempotent
+
+  // The cron_name Oban computes for an entry: phash2({expr, worker, opts_map}).
+  static std::string cron_name_of(const CronEntry& entry);
+
+ private:
+  struct Entry {
+    CronEntry config;
+    CronExpression expression;
+    std::string name;       // cron_name
+    NewJob job;             // the job to insert, meta included
+    bool rebooted = false;  // @reboot fires once per node
+  };
+
+  db::ConnectionPool& pool_;
+  Inserter& inserter_;
+  std::string timezone_;
+  const Clock& clock_;
+  std::function<bool()> is_leader_;
+  std::vector<Entry> entries_;  // touched only by the caller of run_once (the timer thread)
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace oban::plugins

@@ -1,0 +1,164 @@
+#include "oban/plugins/cron.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <date/tz.h>
+
+#include "oban/core/phash2.hpp"
+#include "oban/db/identifiers.hpp"
+#include "oban/db/job_row.hpp"
+#include "oban/json/erlang_term_from_json.hpp"
+#include "oban/json/json_object.hpp"
+#include "oban/json/json_writer.hpp"
+
+namespace oban::plugins {
+namespace {
+
+// Cron inserts serialize per entry among C++ leaders (two-int4 advisory lock form, a key
+// space Elixir's single-bigint unique locks never use), so a check-then-insert cannot race
+// during a leader hand-over.
+constexpr int kCronLockNamespace = 0x0BA5;
+
+NewJob job_for(const CronEntry& entry, const WorkerRegistry& workers) {
+  NewJob job;
+  if (workers.find(entry.worker)) {
+    job = workers.new_job(entry.worker, entry.args);
+  } else {
+    job.worker = entry.worker;
+    job.args = entry.args;
+  }
+  if (entry.queue) job.queue = *entry.queue;
+  if (entry.max_attempts) job.max_attempts = *entry.max_attempts;
+  return job;
+}
+
+}  // namespace
+
+std::string Cron::cron_name_of(const CronEntry& entry) {
+  // The entry's options as Elixir builds them: a map with string keys; args' top-level
+  // keys stringified; queue given as an atom, as Elixir crontabs write it.
+  std::vector<ErlangTerm::Pair> options;
+  if (entry.args != "{}") options.emplace_back("args", json::erlang_term_from_json(entry.args));
+  if (entry.queue) options.emplace_back("queue", ErlangTerm::atom(*entry.queue));
+  if (entry.max_attempts) options.emplace_back("max_attempts", ErlangTerm::integer(*entry.max_attempts));
+  return cron_name(entry.expression, entry.worker, ErlangTerm::map(std::move(options)));
+}
+
+Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
+           std::string timezone, const Clock& clock, std::function<bool()> is_leader)
+    : pool_(pool), inserter_(inserter), timezone_(std::move(timezone)), clock_(clock), is_leader_(std::move(is_leader)) {
+  std::vector<std::string> problems;
+  try {
+    date::locate_zone(timezone_);
+  } catch (const std::exception&) {
+    problems.push_back("unknown time zone '" + timezone_ + "'");
+  }
+  for (auto& config : crontab) {
+    try {
+      json::JsonObject::parse(config.args);
+      Entry entry{config, CronExpression::parse(config.expression), cron_name_of(config), job_for(config, workers)};
+      entry.job.meta = json::ObjectWriter{}
+                           .add("cron", true)
+                           .add("cron_expr", config.expression)
+                           .add("cron_name", entry.name)
+                           .add("cron_tz", timezone_)
+                           .str();
+      entries_.push_back(std::move(entry));
+    } catch (const std::exception& e) {
+      problems.push_back("cron entry '" + config.expression + " " + config.worker + "': " + e.what());
+    }
+  }
+  if (!problems.empty()) {
+    std::string message = "invalid crontab:";
+    for (const auto& problem : problems) message += "\n  " + problem;
+    throw std::invalid_argument(message);
+  }
+}
+
+Cron::~Cron() { stop(); }
+
+CronTick Cron::run_once() {
+  CronTick tick;
+  if (entries_.empty() || !is_leader_()) return tick;
+  const auto now = clock_.now();
+  const auto minute = std::chrono::floor<std::chrono::minutes>(now);
+  std::vector<Entry*> due;
+  for (auto& entry : entries_) {
+    if (entry.expression.is_reboot() ? !entry.rebooted : entry.expression.matches_at(minute, timezone_)) {
+      due.push_back(&entry);
+    }
+  }
+  if (due.empty()) return tick;
+
+  std::vector<std::string> workers, names;
+  for (auto* entry : due) {
+    workers.push_back(entry->config.worker);
+    names.push_back(entry->name);
+  }
+  auto conn = pool_.acquire();
+  pqxx::work tx{*conn};
+  tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext(name)) FROM unnest($2::text[]) AS name ORDER BY 1",
+                 kCronLockNamespace, db::text_array_literal(names));
+  // Jobs for these entries that any node inserted in this minute (meta GIN index).
+  auto existing = tx.exec_params(
+      "SELECT e.name FROM unnest($1::text[], $2::text[]) AS e(worker, name) WHERE EXISTS ("
+      " SELECT 1 FROM " + db::qualified(inserter_.prefix(), "oban_jobs") + " j"
+      " WHERE j.meta @> jsonb_build_object('cron', true, 'cron_name', e.name) AND j.worker = e.worker"
+      " AND j.inserted_at >= $3::timestamp AND j.inserted_at < $3::timestamp + interval '1 minute')",
+      db::text_array_literal(workers), db::text_array_literal(names), format_sql_timestamp(minute));
+  std::vector<std::string> already;
+  for (const auto& row : existing) already.emplace_back(row[0].c_str());
+
+  std::vector<NewJob> jobs;
+  for (auto* entry : due) {
+    if (std::find(already.begin(), already.end(), entry->name) != already.end()) {
+      tick.skipped.push_back(entry->config.worker);
+      continue;
+    }
+    NewJob job = entry->job;
+    // Written from this node's clock rather than the DB default, so the same-minute check
+    // above compares like with like.
+    job.inserted_at = now;
+    jobs.push_back(std::move(job));
+    tick.inserted.push_back(entry->config.worker);
+  }
+  const auto results = inserter_.insert_all(tx, jobs);
+  tx.commit();
+  for (auto* entry : due) entry->rebooted = true;
+  inserter_.notify_available(results);
+  for (const auto& worker : tick.inserted) spdlog::info("oban.cron.inserted worker={} minute={}", worker, format_sql_timestamp(minute));
+  for (const auto& worker : tick.skipped) spdlog::info("oban.cron.skipped worker={} reason=already_inserted", worker);
+  return tick;
+}
+
+void Cron::start() {
+  if (thread_.joinable() || entries_.empty()) return;
+  thread_ = std::thread{[this] {
+    std::unique_lock lock{mutex_};
+    while (!stopping_) {
+      // Wake at the next minute boundary (plus a little, so the clock has crossed it).
+      const auto now = clock_.now();
+      const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::microseconds{1});
+      const auto wait = next - now + std::chrono::milliseconds{5};
+      if (wake_.wait_for(lock, wait, [&] { return stopping_; })) break;
+      lock.unlock();
+      try {
+        run_once();
+      } catch (const std::exception& e) {
+        spdlog::error("oban.cron.error error=\"{}\"", e.what());
+      }
+      lock.lock();
+    }
+  }};
+}
+
+void Cron::stop() noexcept {
+  {
+    std::lock_guard lock{mutex_};
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace oban::plugins

@@ -1,0 +1,83 @@
+#include "rindle/provider_asset_store.hpp"
+
+#include "oban/db/identifiers.hpp"
+#include "oban/db/job_row.hpp"
+
+namespace rindle {
+namespace {
+// Rindle's changeset caps last_sync_error at 4096 characters.
+constexpr std::size_t kMaxSyncError = 4096;
+
+std::string capped(const std::string& text) { return text.size() > kMaxSyncError ? text.substr(0, kMaxSyncError) : text; }
+}  // namespace
+
+ProviderAssetStore::ProviderAssetStore(std::string schema)
+    : table_(oban::db::qualified(schema, "media_provider_assets")) {}
+
+std::vector<std::string> ProviderAssetStore::stale_provider_asset_ids(pqxx::connection& conn, oban::Timestamp cutoff,
+                                                                      int limit) const {
+  pqxx::read_transaction tx{conn};
+  auto rows = tx.exec_params("SELECT provider_asset_id FROM " + table_ +
+                                 " WHERE state IN ('processing', 'uploading') AND updated_at < $1::timestamp"
+                                 " AND provider_asset_id IS NOT NULL ORDER BY updated_at LIMIT $2",
+                             oban::format_sql_timestamp(cutoff), limit);
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (const auto& row : rows) ids.emplace_back(row[0].c_str());
+  return ids;
+}
+
+std::optional<ProviderAsset> ProviderAssetStore::find_by_provider_asset_id(pqxx::connection& conn,
+                                                                           const std::string& id) const {
+  pqxx::read_transaction tx{conn};
+  auto rows = tx.exec_params("SELECT id, asset_id, profile, provider_name, provider_asset_id, state, updated_at FROM " +
+                                 table_ + " WHERE provider_asset_id = $1 LIMIT 1",
+                             id);
+  if (rows.empty()) return std::nullopt;
+  const auto& row = rows[0];
+  return ProviderAsset{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(),
+                       row[4].c_str(), row[5].c_str(), oban::parse_sql_timestamp(row[6].c_str())};
+}
+
+void ProviderAssetStore::update_state(pqxx::connection& conn, const std::string& id, const std::string& state,
+                                      const std::optional<std::vector<std::string>>& playback_ids,
+                                      oban::Timestamp now) const {
+  pqxx::work tx{conn};
+  if (playback_ids) {
+    tx.exec_params("UPDATE " + table_ + " SET state = $2, playback_ids = $3::varchar[], updated_at = $4::timestamp WHERE id = $1",
+                   id, state, oban::db::text_array_literal(*playback_ids), oban::format_sql_timestamp(now));
+  } else {
+    tx.exec_params("UPDATE " + table_ + " SET state = $2, updated_at = $3::timestamp WHERE id = $1", id, state,
+                   oban::format_sql_timestamp(now));
+  }
+  tx.commit();
+}
+
+void ProviderAssetStore::mark_errored(pqxx::connection& conn, const std::string& id, const std::string& error,
+                                      oban::Timestamp now) const {
+  pqxx::work tx{conn};
+  tx.exec_params("UPDATE " + table_ + " SET state = 'errored', last_sync_error = $2, updated_at = $3::timestamp WHERE id = $1",
+                 id, capped(error), oban::format_sql_timestamp(now));
+  tx.commit();
+}
+
+void ProviderAssetStore::record_sync_error(pqxx::connection& conn, const std::string& id, const std::string& error,
+                                           oban::Timestamp now, bool touch) const {
+  pqxx::work tx{conn};
+  if (touch) {
+    tx.exec_params("UPDATE " + table_ +
+                       " SET last_sync_error = $2, updated_at = $3::timestamp"
+                       " WHERE id = $1 AND last_sync_error IS DISTINCT FROM $2",
+                   id, capped(error), oban::format_sql_timestamp(now));
+  } else {
+    tx.exec_params("UPDATE " + table_ + " SET last_sync_error = $2 WHERE id = $1", id, capped(error));
+  }
+  tx.commit();
+}
+
+std::string redact_id(const std::string& id) {
+  if (id.size() < 4) return "...redacted";
+  return "..." + id.substr(id.size() - 4);
+}
+
+}  // namespace rindle
