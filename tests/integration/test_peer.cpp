@@ -334,6 +334,10 @@ TEST_CASE("start elects at once; stop resigns and is idempotent", "[peer]") {
   CHECK(changes == 2);
   a.stop();
   CHECK(changes == 2);
+  // A late {"down"} after stop() must not make the stopped node leader again.
+  a.handle_leader_message(R"({"down":"oban-cpp"})");
+  CHECK_FALSE(a.is_leader());
+  CHECK(peer_count(schema) == 0);
 }
 
 TEST_CASE("peer config is validated", "[peer]") {

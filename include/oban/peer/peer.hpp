@@ -2,6 +2,7 @@
 // Leader election in `oban_peers`, as Oban 2.23.1's Database peer does it
 // (oban-protocol.md section 7). One row per name; the node on that row leads until its
 // expires_at. Peers sharing a name compete; "Oban" joins the Elixir nodes' election.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -55,16 +56,19 @@ class Peer {
   void resign() noexcept;
 
   // A message from the `leader` channel. {"down": <our name>} triggers an election at once;
-  // anything else (other names, malformed JSON) is ignored.
+  // anything else (other names, malformed JSON) is ignored, and so is everything after
+  // stop(), so a late message cannot make a stopped node leader again.
   void handle_leader_message(const std::string& json);
 
   // Called with the new value whenever an election or resign() changes leadership.
-  // Set before start(); called on the thread that ran the election.
+  // Set before start(); called on the thread that ran the election. A lease that merely
+  // runs out on the clock flips is_leader() without a call; the next election reports it.
   void on_change(std::function<void(bool)> hook);
 
   // Elects at once, then on its own thread after each next_delay().
   void start();
-  // Stops the loop and resigns. Idempotent.
+  // Stops the loop and resigns. Idempotent. The pool must outlive the Peer (the destructor
+  // calls stop(), which resigns through the pool).
   void stop() noexcept;
 
   const PeerConfig& config() const { return config_; }
@@ -84,6 +88,7 @@ class Peer {
   Timestamp lease_expires_{};   // guarded by state_mutex_: expires_at of the lease we hold
   mutable std::mt19937 rng_;    // guarded by state_mutex_
 
+  std::atomic<bool> stopped_{false};  // set by stop(), cleared by start()
   std::unique_ptr<core::TimerLoop> loop_;
 };
 

@@ -97,6 +97,7 @@ void Peer::resign() noexcept {
 }
 
 void Peer::handle_leader_message(const std::string& json) {
+  if (stopped_) return;
   std::optional<std::string> down;
   try {
     down = json::JsonObject::parse(json).string("down");
@@ -109,9 +110,13 @@ void Peer::handle_leader_message(const std::string& json) {
 
 void Peer::on_change(std::function<void(bool)> hook) { on_change_ = std::move(hook); }
 
-void Peer::start() { loop_->start(); }
+void Peer::start() {
+  stopped_ = false;
+  loop_->start();
+}
 
 void Peer::stop() noexcept {
+  stopped_ = true;
   loop_->stop();
   resign();
 }
