@@ -1,0 +1,124 @@
+#include "oban/peer/peer.hpp"
+
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "oban/core/timer_loop.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/db/peer_store.hpp"
+#include "oban/json/json_object.hpp"
+
+namespace oban::peer {
+namespace {
+
+PeerConfig validated(PeerConfig config) {
+  if (config.name.empty()) throw std::invalid_argument("peer name must not be empty");
+  if (config.node.empty()) throw std::invalid_argument("peer node must not be empty");
+  if (config.interval.count() <= 0) throw std::invalid_argument("peer interval must be positive");
+  if (config.leader_boost <= 0) throw std::invalid_argument("peer leader_boost must be positive");
+  return config;
+}
+
+}  // namespace
+
+Peer::Peer(db::ConnectionPool& pool, PeerConfig config, const Clock& clock)
+    : pool_(pool), config_(validated(std::move(config))), clock_(clock), rng_(std::random_device{}()) {
+  loop_ = std::make_unique<core::TimerLoop>(
+      "peer", [this] { return next_delay(); }, [this] { run_election(); }, /*tick_at_start=*/true);
+}
+
+Peer::~Peer() { stop(); }
+
+bool Peer::run_election() {
+  std::lock_guard election{election_mutex_};
+  const auto now = clock_.now();
+  bool won = false;
+  try {
+    auto conn = pool_.acquire();
+    won = db::attempt_leadership(*conn, config_.prefix, config_.name, config_.node, now, config_.interval);
+  } catch (const std::exception& error) {
+    // Like Oban: a failed election gives up leadership (the lease may be lost already).
+    spdlog::warn("peer_election_failed name={} node={} error={}", config_.name, config_.node, error.what());
+    won = false;
+  }
+  set_leadership(won, now + config_.interval);
+  return is_leader();
+}
+
+void Peer::set_leadership(bool leader, Timestamp expires_at) {
+  bool changed = false;
+  {
+    std::lock_guard lock{state_mutex_};
+    changed = leader_ != leader;
+    leader_ = leader;
+    lease_expires_ = leader ? expires_at : Timestamp{};
+  }
+  if (!changed) return;
+  spdlog::info("peer_leadership_changed name={} node={} leader={}", config_.name, config_.node, leader);
+  if (on_change_) {
+    try {
+      on_change_(leader);
+    } catch (const std::exception& error) {
+      spdlog::error("peer_on_change_failed name={} error={}", config_.name, error.what());
+    }
+  }
+}
+
+bool Peer::is_leader() const {
+  const auto now = clock_.now();
+  std::lock_guard lock{state_mutex_};
+  return leader_ && now < lease_expires_;
+}
+
+std::chrono::milliseconds Peer::next_delay() const {
+  const auto base = is_leader() ? config_.interval / config_.leader_boost : config_.interval;
+  std::lock_guard lock{state_mutex_};
+  std::uniform_int_distribution<std::chrono::milliseconds::rep> jitter{0, base.count() / 10};
+  return base - std::chrono::milliseconds{jitter(rng_)};
+}
+
+void Peer::resign() noexcept {
+  std::lock_guard election{election_mutex_};
+  {
+    std::lock_guard lock{state_mutex_};
+    if (!leader_) return;
+  }
+  try {
+    auto conn = pool_.acquire();
+    db::resign_leadership(*conn, config_.prefix, config_.name, config_.node);
+  } catch (const std::exception& error) {
+    // The row then simply expires after the lease.
+    spdlog::warn("peer_resign_failed name={} node={} error={}", config_.name, config_.node, error.what());
+  } catch (...) {
+    spdlog::warn("peer_resign_failed name={} node={} error=unknown", config_.name, config_.node);
+  }
+  set_leadership(false, Timestamp{});
+}
+
+void Peer::handle_leader_message(const std::string& json) {
+  if (stopped_) return;
+  std::optional<std::string> down;
+  try {
+    down = json::JsonObject::parse(json).string("down");
+  } catch (const std::exception& error) {
+    spdlog::debug("peer_leader_message_ignored reason=malformed error={}", error.what());
+    return;
+  }
+  if (down && *down == config_.name) run_election();
+}
+
+void Peer::on_change(std::function<void(bool)> hook) { on_change_ = std::move(hook); }
+
+void Peer::start() {
+  stopped_ = false;
+  loop_->start();
+}
+
+void Peer::stop() noexcept {
+  stopped_ = true;
+  loop_->stop();
+  resign();
+}
+
+}  // namespace oban::peer
