@@ -24,7 +24,10 @@ TokenBucket::Duration interval_for(double rate_per_second) {
   // Whole clock ticks, so a fake clock sees exact, repeatable waits.
   const auto ticks_per_second = static_cast<double>(TokenBucket::Duration::period::den) /
                                 static_cast<double>(TokenBucket::Duration::period::num);
-  const auto ticks = std::llround(ticks_per_second / rate_per_second);
+  const double exact_ticks = ticks_per_second / rate_per_second;
+  // Slower than one token per ~30 years cannot be represented; nobody means it.
+  if (exact_ticks > 1e18) throw std::invalid_argument("TokenBucket: rate_per_second is too small");
+  const auto ticks = std::llround(exact_ticks);
   return TokenBucket::Duration{ticks < 1 ? 1 : ticks};
 }
 

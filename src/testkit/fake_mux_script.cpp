@@ -1,6 +1,6 @@
 #include "fake_mux_script.hpp"
 
-#include <openssl/evp.h>
+#include <cstdint>
 
 namespace testkit {
 
@@ -8,12 +8,20 @@ namespace {
 
 constexpr std::string_view kAssetsPath = "/video/v1/assets/";
 
+// Written out rather than borrowed from OpenSSL so oban_testkit needs no crypto library.
 std::string base64(std::string_view bytes) {
-  std::string encoded(4 * ((bytes.size() + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                                      reinterpret_cast<const unsigned char*>(bytes.data()),
-                                      static_cast<int>(bytes.size()));
-  encoded.resize(static_cast<std::size_t>(written));
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string encoded;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t left = bytes.size() - i;
+    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (left > 1) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (left > 2) group |= static_cast<unsigned char>(bytes[i + 2]);
+    encoded += kAlphabet[(group >> 18) & 0x3F];
+    encoded += kAlphabet[(group >> 12) & 0x3F];
+    encoded += left > 1 ? kAlphabet[(group >> 6) & 0x3F] : '=';
+    encoded += left > 2 ? kAlphabet[group & 0x3F] : '=';
+  }
   return encoded;
 }
 

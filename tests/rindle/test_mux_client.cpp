@@ -128,6 +128,12 @@ TEST_CASE("get_asset: 429 gives rate_limited with Retry-After, then the asset", 
   CHECK(after.kind == Kind::ok);
   CHECK(after.playback_ids == std::vector<std::string>{"p9"});
   CHECK(mux.request_count("asset-busy") == 3);
+
+  mux.set_raw_response("asset-bare-429", 429, "");  // no Retry-After header at all
+  const auto bare = client.get_asset("asset-bare-429");
+  CHECK(bare.kind == Kind::rate_limited);
+  CHECK_FALSE(bare.retry_after.has_value());
+  CHECK(bare.error == "mux rate limit exceeded (HTTP 429)");
 }
 
 TEST_CASE("get_asset: 5xx gives http_error with Mux's message", "[mux]") {
@@ -445,6 +451,7 @@ TEST_CASE("TokenBucket rejects nonsense settings and reads RINDLE_MUX_RATE_LIMIT
   CHECK_THROWS_AS(rindle::TokenBucket(0.0, 5), std::invalid_argument);
   CHECK_THROWS_AS(rindle::TokenBucket(-1.0, 5), std::invalid_argument);
   CHECK_THROWS_AS(rindle::TokenBucket(5.0, 0), std::invalid_argument);
+  CHECK_THROWS_AS(rindle::TokenBucket(1e-12, 1), std::invalid_argument);
   const rindle::TokenBucket defaults;
   CHECK(defaults.rate_per_second() == 5.0);
   CHECK(defaults.burst() == 5);
