@@ -30,7 +30,7 @@ class Cron {
  public:
   // Throws std::invalid_argument listing every bad entry (expression, args, time zone).
   Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
-       std::string timezone, const Clock& clock, std::function<bool()> is_leader);
+       std::string time_zone, const Clock& clock, std::function<bool()> is_leader);
   ~Cron();
 
   // Evaluates the current minute of the clock; does nothing unless leader.

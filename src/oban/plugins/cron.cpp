@@ -45,8 +45,8 @@ std::string Cron::cron_name_of(const CronEntry& entry) {
 }
 
 Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
-           std::string timezone, const Clock& clock, std::function<bool()> is_leader)
-    : pool_(pool), inserter_(inserter), timezone_(std::move(timezone)), clock_(clock), is_leader_(std::move(is_leader)) {
+           std::string time_zone, const Clock& clock, std::function<bool()> is_leader)
+    : pool_(pool), inserter_(inserter), timezone_(std::move(time_zone)), clock_(clock), is_leader_(std::move(is_leader)) {
   std::vector<std::string> problems;
   try {
     date::locate_zone(timezone_);
