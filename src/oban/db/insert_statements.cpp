@@ -200,70 +200,63 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
 
 std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
                              const std::vector<const PreparedJob*>& jobs) {
-  std::vector<Job> rows(jobs.size());
-  // Ecto leaves nil fields out of the INSERT, so the DB defaults apply; a multi-row INSERT
-  // needs one column list, hence one statement per combination present.
-  for (int variant = 0; variant < 4; ++variant) {
-    const bool with_priority = (variant & 1) != 0;
-    const bool with_scheduled = (variant & 2) != 0;
-    std::vector<std::size_t> members;
-    for (std::size_t i = 0; i < jobs.size(); ++i) {
-      if (jobs[i]->priority.has_value() == with_priority && jobs[i]->scheduled_at.has_value() == with_scheduled) {
-        members.push_back(i);
-      }
-    }
-    if (members.empty()) continue;
-
-    std::vector<std::string> states, queues, workers, args, metas, tags;
-    std::vector<std::int64_t> max_attempts, priorities;
-    std::vector<std::optional<std::string>> scheduled;
-    for (auto i : members) {
-      const auto& job = *jobs[i];
-      states.emplace_back(to_string(job.state));
-      queues.push_back(job.queue);
-      workers.push_back(job.worker);
-      args.push_back(job.args);
-      metas.push_back(job.meta);
-      tags.push_back(text_array_literal(job.tags));
-      max_attempts.push_back(job.max_attempts);
-      priorities.push_back(job.priority.value_or(0));
-      scheduled.push_back(job.scheduled_at ? std::optional{format_sql_timestamp(*job.scheduled_at)} : std::nullopt);
-    }
-    Params params;
-    const std::string state_type = qualified(prefix, "oban_job_state");
-    std::string columns = "state, queue, worker, args, meta, tags, errors, attempt, max_attempts";
-    std::string values = "u.state::" + state_type + ", u.queue, u.worker, u.args, u.meta, u.tags::text[], "
-                         "'{}'::jsonb[], 0, u.max_attempts";
-    if (with_priority) {
-      columns += ", priority";
-      values += ", u.priority";
-    }
-    if (with_scheduled) {
-      columns += ", scheduled_at";
-      values += ", u.scheduled_at";
-    }
-    // Rows enter in input order, so the ids the sequence hands out ascend with it.
-    const std::string sql =
-        "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
-        " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " +
-        params.add(text_array_literal(queues)) + "::text[], " + params.add(text_array_literal(workers)) +
-        "::text[], " + params.add(text_array_literal(args)) + "::jsonb[], " + params.add(text_array_literal(metas)) +
-        "::jsonb[], " + params.add(text_array_literal(tags)) + "::text[], " +
-        params.add(int_array_literal(max_attempts)) + "::int4[], " + params.add(int_array_literal(priorities)) +
-        "::int4[], " + params.add(nullable_array_literal(scheduled)) +
-        "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
-        "scheduled_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
-        job_columns("o");
-    std::vector<Job> inserted;
-    for (const auto& row : run(tx, sql, params)) inserted.push_back(read_job(row));
-    if (inserted.size() != members.size()) {
-      // Only a unique index added outside Oban's schema can make ON CONFLICT skip a row.
-      throw std::runtime_error("insert_jobs: " + std::to_string(members.size() - inserted.size()) + " of " +
-                               std::to_string(members.size()) + " jobs were skipped by ON CONFLICT DO NOTHING");
-    }
-    std::sort(inserted.begin(), inserted.end(), [](const Job& x, const Job& y) { return x.id < y.id; });
-    for (std::size_t k = 0; k < members.size(); ++k) rows[members[k]] = std::move(inserted[k]);
+  // Ecto leaves nil fields out of the INSERT so the DB defaults apply: priority and
+  // scheduled_at are listed only when some job sets them. A mixed batch still goes in one
+  // statement, so the ids ascend in input order as with one insert per job; its rows
+  // without a value get the very expressions the schema declares as defaults.
+  bool any_priority = false, all_priority = true, any_scheduled = false, all_scheduled = true;
+  for (const auto* job : jobs) {
+    any_priority = any_priority || job->priority.has_value();
+    all_priority = all_priority && job->priority.has_value();
+    any_scheduled = any_scheduled || job->scheduled_at.has_value();
+    all_scheduled = all_scheduled && job->scheduled_at.has_value();
   }
+  std::vector<std::string> states, queues, workers, args, metas, tags;
+  std::vector<std::int64_t> max_attempts;
+  std::vector<std::optional<std::string>> priorities, scheduled;
+  for (const auto* job : jobs) {
+    states.emplace_back(to_string(job->state));
+    queues.push_back(job->queue);
+    workers.push_back(job->worker);
+    args.push_back(job->args);
+    metas.push_back(job->meta);
+    tags.push_back(text_array_literal(job->tags));
+    max_attempts.push_back(job->max_attempts);
+    priorities.push_back(job->priority ? std::optional{std::to_string(*job->priority)} : std::nullopt);
+    scheduled.push_back(job->scheduled_at ? std::optional{format_sql_timestamp(*job->scheduled_at)} : std::nullopt);
+  }
+  Params params;
+  const std::string state_type = qualified(prefix, "oban_job_state");
+  std::string columns = "state, queue, worker, args, meta, tags, errors, attempt, max_attempts";
+  std::string values = "u.state::" + state_type + ", u.queue, u.worker, u.args, u.meta, u.tags::text[], "
+                       "'{}'::jsonb[], 0, u.max_attempts";
+  if (any_priority) {
+    columns += ", priority";
+    values += all_priority ? ", u.priority" : ", coalesce(u.priority, 0)";
+  }
+  if (any_scheduled) {
+    columns += ", scheduled_at";
+    values += all_scheduled ? ", u.scheduled_at" : ", coalesce(u.scheduled_at, timezone('UTC'::text, now()))";
+  }
+  // Rows enter in input order, so the ids the sequence hands out ascend with it.
+  const std::string sql =
+      "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
+      " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " + params.add(text_array_literal(queues)) +
+      "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
+      "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " + params.add(text_array_literal(tags)) +
+      "::text[], " + params.add(int_array_literal(max_attempts)) + "::int4[], " +
+      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) +
+      "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
+      "scheduled_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
+      job_columns("o");
+  std::vector<Job> rows;
+  for (const auto& row : run(tx, sql, params)) rows.push_back(read_job(row));
+  if (rows.size() != jobs.size()) {
+    // Only a unique index added outside Oban's schema can make ON CONFLICT skip a row.
+    throw std::runtime_error("insert_jobs: " + std::to_string(jobs.size() - rows.size()) + " of " +
+                             std::to_string(jobs.size()) + " jobs were skipped by ON CONFLICT DO NOTHING");
+  }
+  std::sort(rows.begin(), rows.end(), [](const Job& x, const Job& y) { return x.id < y.id; });
   return rows;
 }
 

@@ -38,9 +38,9 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
                                              const std::vector<insert::PreparedJob>& jobs, std::size_t begin,
                                              std::size_t end);
 
-// Inserts `jobs` (INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING RETURNING),
-// one statement per set of columns present (priority, scheduled_at only when given, as
-// Ecto writes them). Rows come back in the order of `jobs`.
+// Inserts `jobs` in one INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING RETURNING
+// (priority and scheduled_at listed only when a job gives them, as Ecto writes them).
+// Rows come back in the order of `jobs`, their ids ascending in that order.
 std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
                              const std::vector<const insert::PreparedJob*>& jobs);
 
