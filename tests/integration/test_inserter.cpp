@@ -120,7 +120,7 @@ void await_notifications(pqxx::connection& conn, Receiver& receiver, std::size_t
   while (receiver.payloads.size() < count && std::chrono::steady_clock::now() < deadline) {
     conn.await_notification(0, 100000);
   }
-  conn.await_notification(0, 300000);
+  conn.await_notification(0, 150000);
 }
 
 }  // namespace
@@ -514,12 +514,28 @@ TEST_CASE("insert_all gives the results of one-at-a-time inserts in a few statem
   }
   CHECK(conflicts > 200);
   CHECK(count_jobs(batch_schema) == count_jobs(single_schema));
+}
 
+TEST_CASE("unique jobs repeated inside one batch", "[inserter]") {
+  Fixture f;
+  auto make = [](int n) {
+    auto job = provider_job("d-" + std::to_string(n));
+    job.unique = rindle_unique();
+    return job;
+  };
+  auto& batch = f.inserter;
+  auto& clock = f.clock;
   SECTION("two equal unique jobs in one batch: the second conflicts with the first") {
     auto pair = batch.insert_all({make(5000), make(5000)});
     CHECK_FALSE(pair[0].conflict);
     CHECK(pair[1].conflict);
     CHECK(pair[1].job.id == pair[0].job.id);
+    // A plain job earlier in the batch is a row later unique jobs match, too.
+    auto plain = make(5001);
+    plain.unique.reset();
+    auto mixed = batch.insert_all({plain, make(5001)});
+    CHECK(mixed[1].conflict);
+    CHECK(mixed[1].job.id == mixed[0].job.id);
   }
   SECTION("a replace inside a batch applies to the row an earlier job of the batch inserted") {
     auto first = make(6000);
@@ -556,7 +572,7 @@ TEST_CASE("insert notifications per distinct queue of available results", "[inse
 
   receiver.payloads.clear();
   f.inserter.insert(later);
-  listener->await_notification(0, 300000);
+  listener->await_notification(0, 200000);
   CHECK(receiver.payloads.empty());
 
   // A conflict whose row is available still wakes its queue.
@@ -578,7 +594,7 @@ TEST_CASE("insert notifications per distinct queue of available results", "[inse
     results = f.inserter.insert_all(tx, {provider_job("n-6")});
     tx.commit();
   }
-  listener->await_notification(0, 300000);
+  listener->await_notification(0, 200000);
   CHECK(receiver.payloads.empty());
   f.inserter.notify_available(results);
   await_notifications(*listener, receiver, 1);
@@ -605,4 +621,35 @@ TEST_CASE("concurrent inserters of the same unique job leave exactly one row", "
     CHECK(results[0].job.id == results[1].job.id);
   }
   CHECK(count_jobs(f.schema) == kRounds);
+}
+
+TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested values", "[inserter]") {
+  Fixture f;
+  TestSchema single_schema{"insn"};
+  Inserter single{f.pool, single_schema.prefix(), f.clock};
+  auto make = [](const std::string& args, std::vector<std::string> keys) {
+    NewJob job;
+    job.worker = kWorker;
+    job.args = args;
+    job.unique = UniqueOptions{};
+    job.unique->keys = std::move(keys);
+    return job;
+  };
+  const std::vector<NewJob> jobs{
+      make(R"({"id": 1.0, "tag": [1, 2]})", {}),     make(R"({"tag": [1, 2], "id": 1})", {}),
+      make(R"({"id": 2, "tag": [1, 2]})", {"id", "tag"}), make(R"({"id": 2.00, "tag": [2]})", {"id", "tag"}),
+      make(R"({"id": 3, "tag": [1]})", {}),          make(R"({"id": 3, "tag": 1})", {"id", "tag"}),
+      make(R"({"id": "3", "tag": [1]})", {}),
+  };
+  const auto batched = f.inserter.insert_all(jobs);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    INFO("job " << i);
+    const auto alone = single.insert(jobs[i]);
+    CHECK(batched[i].conflict == alone.conflict);
+    CHECK(batched[i].job.id == alone.job.id);
+  }
+  CHECK(batched[1].conflict);
+  CHECK(batched[3].conflict);
+  CHECK_FALSE(batched[5].conflict);
+  CHECK_FALSE(batched[6].conflict);
 }

@@ -157,7 +157,8 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
           "::timestamp[]) AS p(idx, state, queue, worker, args, meta, scheduled_at))";
   }
 
-  bool first = true;
+  std::string selects;
+  int shape_number = 0;
   for (const auto& [shape, members] : shapes) {
     const auto& check = *jobs[members.front()].unique;
     std::vector<std::int64_t> idx;
@@ -172,19 +173,34 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
       metas.push_back(unique.meta_value);
       cutoffs.push_back(unique.cutoff ? std::optional{format_sql_timestamp(*unique.cutoff)} : std::nullopt);
     }
+    const std::string n = std::to_string(shape_number++);
     const auto states = params.add(text_array_literal(state_names(check.states)));
-    sql += first ? " " : " UNION ALL ";
-    first = false;
-    sql += "SELECT " + job_columns("j") + ", c.idx, ARRAY(SELECT p.idx FROM planned AS p WHERE p.idx < c.idx AND " +
-           unique_condition(check, "p", " = ANY(" + states + "::text[])") +
-           " ORDER BY p.idx) AS earlier FROM unnest(" + params.add(int_array_literal(idx)) + "::int8[], " +
+    // Pairs (earlier planned row, candidate) are joined on the probe values when there are
+    // any (a hash join), else on the other equalities of the check.
+    std::string probes;
+    if (!check.args_probe.empty()) {
+      const auto key = params.add(check.args_probe);
+      probes += " AND p.args -> " + key + "::text = c.args -> " + key + "::text";
+    }
+    if (!check.meta_probe.empty()) {
+      const auto key = params.add(check.meta_probe);
+      probes += " AND p.meta -> " + key + "::text = c.meta -> " + key + "::text";
+    }
+    sql += ", cands" + n + " AS MATERIALIZED (SELECT * FROM unnest(" + params.add(int_array_literal(idx)) + "::int8[], " +
            params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(queues)) +
            "::text[], " + params.add(text_array_literal(args)) + "::jsonb[], " + params.add(text_array_literal(metas)) +
            "::jsonb[], " + params.add(nullable_array_literal(cutoffs)) +
-           "::timestamp[]) AS c(idx, worker, queue, args, meta, cutoff) LEFT JOIN LATERAL (SELECT * FROM " + table +
-           " AS o WHERE " + unique_condition(check, "o", " = ANY(" + states + "::text[]::" + state_type + "[])") +
-           " LIMIT 1) AS j ON true";
+           "::timestamp[]) AS c(idx, worker, queue, args, meta, cutoff))";
+    sql += ", pairs" + n + " AS (SELECT c.idx, array_agg(p.idx ORDER BY p.idx) AS earlier FROM cands" + n +
+           " AS c JOIN planned AS p ON p.idx < c.idx" + probes + " AND " +
+           unique_condition(check, "p", " = ANY(" + states + "::text[])") + " GROUP BY c.idx)";
+    selects += selects.empty() ? " " : " UNION ALL ";
+    selects += "SELECT " + job_columns("j") + ", c.idx, coalesce(e.earlier, '{}') FROM cands" + n +
+               " AS c LEFT JOIN pairs" + n + " AS e ON e.idx = c.idx LEFT JOIN LATERAL (SELECT * FROM " + table +
+               " AS o WHERE " + unique_condition(check, "o", " = ANY(" + states + "::text[]::" + state_type + "[])") +
+               " LIMIT 1) AS j ON true";
   }
+  sql += selects;
 
   std::vector<UniqueMatch> matches;
   for (const auto& row : run(tx, sql, params)) {

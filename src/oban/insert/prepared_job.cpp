@@ -26,6 +26,19 @@ std::string filter_keys(const std::string& text, const std::vector<std::string>&
   return writer.str();
 }
 
+// The smallest top-level key whose value is a scalar: containment (and equality) of
+// objects requires that value to be jsonb-equal in the row. "" when there is none.
+std::string probe_key(const std::string& text) {
+  const auto object = json::JsonObject::parse(text);
+  auto keys = object.keys();
+  std::sort(keys.begin(), keys.end());
+  for (const auto& key : keys) {
+    const auto raw = object.raw(key);
+    if (raw && !raw->empty() && raw->front() != '{' && raw->front() != '[') return key;
+  }
+  return "";
+}
+
 // Decides how a map field takes part, and with which value.
 void plan_map(const UniqueOptions& options, UniqueField field, const std::string& value, MapMatch& mode,
               std::string& compared) {
@@ -59,6 +72,8 @@ std::string UniqueCheck::shape() const {
   out += mode_letter(meta);
   out += timestamp == UniqueTimestamp::scheduled_at ? 's' : 'i';
   out += cutoff ? 'p' : '-';
+  out += json::quote(args_probe);
+  out += json::quote(meta_probe);
   for (auto state : states) {
     out += ',';
     out += to_string(state);
@@ -87,6 +102,8 @@ PreparedJob prepare_job(const NewJob& job, const std::string& prefix, Timestamp 
   check.by_worker = has_field(options, UniqueField::worker);
   plan_map(options, UniqueField::args, job.args, check.args, check.args_value);
   plan_map(options, UniqueField::meta, job.meta, check.meta, check.meta_value);
+  if (check.args == MapMatch::equal || check.args == MapMatch::contain) check.args_probe = probe_key(check.args_value);
+  if (check.meta == MapMatch::equal || check.meta == MapMatch::contain) check.meta_probe = probe_key(check.meta_value);
   for (auto state : options.states) {
     // Schemas before V14 have no `suspended` in the enum; comparing with it would fail.
     if (state == JobState::suspended && schema_version < 14) continue;

@@ -28,6 +28,11 @@ struct UniqueCheck {
   MapMatch meta = MapMatch::none;
   std::string args_value = "{}";       // the value compared with args (filtered to keys)
   std::string meta_value = "{}";       // the value compared with meta (filtered to keys)
+  // A top-level key of args_value / meta_value holding a scalar, or "": a row can only
+  // match if its value under that key is jsonb-equal, which lets the batch lookup pair
+  // jobs with a hash join instead of comparing every pair.
+  std::string args_probe;
+  std::string meta_probe;
   std::vector<JobState> states;         // without `suspended` on schemas older than V14
   std::optional<Timestamp> cutoff;      // now - period; nullopt for :infinity
   UniqueTimestamp timestamp = UniqueTimestamp::inserted_at;
