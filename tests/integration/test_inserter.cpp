@@ -639,7 +639,9 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
       make(R"({"id": 1.0, "tag": [1, 2]})", {}),     make(R"({"tag": [1, 2], "id": 1})", {}),
       make(R"({"id": 2, "tag": [1, 2]})", {"id", "tag"}), make(R"({"id": 2.00, "tag": [2]})", {"id", "tag"}),
       make(R"({"id": 3, "tag": [1]})", {}),          make(R"({"id": 3, "tag": 1})", {"id", "tag"}),
-      make(R"({"id": "3", "tag": [1]})", {}),
+      make(R"({"id": "3", "tag": [1]})", {}),       make(R"({"k": [5]})", {}),
+      make(R"({"k": 5})", {"k"}),                    make(R"({"k": "\u00e9"})", {}),
+      make(R"({"k": "é"})", {"k"}),
   };
   const auto batched = f.inserter.insert_all(jobs);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -652,4 +654,5 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
   CHECK(batched[3].conflict);
   CHECK_FALSE(batched[5].conflict);
   CHECK_FALSE(batched[6].conflict);
+  CHECK(batched[10].conflict);  // "\u00e9" and "é" are the same jsonb string
 }
