@@ -1,0 +1,312 @@
+#include "oban/db/insert_statements.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <stdexcept>
+
+#include "oban/db/identifiers.hpp"
+#include "oban/db/job_row.hpp"
+
+namespace oban::db {
+namespace {
+
+using insert::MapMatch;
+using insert::PreparedJob;
+
+std::atomic<std::uint64_t> statement_counter{0};
+
+// Positional parameters of a statement whose text is built on the fly.
+class Params {
+ public:
+  std::string add(std::string value) {
+    values_.push_back(std::move(value));
+    return "$" + std::to_string(values_.size());
+  }
+  const std::vector<std::string>& values() const { return values_; }
+
+ private:
+  std::vector<std::string> values_;
+};
+
+pqxx::result run(pqxx::transaction_base& tx, const std::string& sql, const Params& params) {
+  ++statement_counter;
+  return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params.values()));
+}
+
+// An array literal whose missing elements are SQL NULLs.
+std::string nullable_array_literal(const std::vector<std::optional<std::string>>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    if (!items[i]) {
+      out += "NULL";
+      continue;
+    }
+    out.push_back('"');
+    for (char c : *items[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
+
+std::string int_array_literal(const std::vector<std::int64_t>& items) { return bigint_array_literal(items); }
+
+std::vector<std::string> state_names(const std::vector<JobState>& states) {
+  std::vector<std::string> names;
+  for (auto state : states) names.emplace_back(to_string(state));
+  return names;
+}
+
+// The unique condition of candidate `c` against row `r` (a table row or a planned one).
+std::string unique_condition(const insert::UniqueCheck& check, const std::string& r, const std::string& states) {
+  std::string sql = r + ".state" + states;
+  if (check.cutoff) {
+    const char* column = check.timestamp == UniqueTimestamp::scheduled_at ? ".scheduled_at" : ".inserted_at";
+    sql += " AND " + r + column + " >= c.cutoff";
+  }
+  if (check.by_worker) sql += " AND " + r + ".worker = c.worker";
+  if (check.by_queue) sql += " AND " + r + ".queue = c.queue";
+  auto map_condition = [&](MapMatch mode, const std::string& column) {
+    const std::string col = r + "." + column;
+    switch (mode) {
+      case MapMatch::none: break;
+      case MapMatch::equal: sql += " AND " + col + " @> c." + column + " AND " + col + " <@ c." + column; break;
+      case MapMatch::contain: sql += " AND " + col + " @> c." + column; break;
+      case MapMatch::empty: sql += " AND " + col + " <@ '{}'::jsonb"; break;
+    }
+  };
+  map_condition(check.args, "args");
+  map_condition(check.meta, "meta");
+  return sql;
+}
+
+}  // namespace
+
+std::uint64_t insert_statement_count() { return statement_counter.load(); }
+
+void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>& jobs, std::size_t begin,
+                      std::size_t end) {
+  std::vector<std::string> bases, args, metas;
+  for (std::size_t i = begin; i < end; ++i) {
+    const auto& unique = jobs[i].unique;
+    if (!unique) continue;
+    bases.push_back(unique->lock_base);
+    args.push_back(unique->args == MapMatch::none ? "null" : unique->args_value);
+    metas.push_back(unique->meta == MapMatch::none ? "null" : unique->meta_value);
+  }
+  if (bases.empty()) return;
+  Params params;
+  const auto ns = params.add(std::to_string(kUniqueLockNamespace));
+  const auto b = params.add(text_array_literal(bases));
+  const auto a = params.add(text_array_literal(args));
+  const auto m = params.add(text_array_literal(metas));
+  // jsonb::text is canonical (key order, spacing), so maps that compare equal hash alike.
+  // hashtext runs on the one server all inserters share, so every inserter computes the
+  // same key whatever its build. The DISTINCT subquery is not flattened, so the locks are
+  // taken in ascending key order.
+  run(tx,
+      "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(c.base || '|' || "
+      "c.args::text || '|' || c.meta::text) AS key FROM unnest(" + b + "::text[], " + a + "::jsonb[], " + m +
+      "::jsonb[]) AS c(base, args, meta) ORDER BY 1) AS k",
+      params);
+}
+
+std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const std::string& prefix,
+                                             const std::vector<PreparedJob>& jobs, std::size_t begin,
+                                             std::size_t end) {
+  // Candidates grouped by the shape of their check: one SELECT text per shape.
+  std::map<std::string, std::vector<std::size_t>> shapes;
+  for (std::size_t i = begin; i < end; ++i) {
+    if (jobs[i].unique) shapes[jobs[i].unique->shape()].push_back(i);
+  }
+  if (shapes.empty()) return {};
+
+  Params params;
+  const std::string table = qualified(prefix, "oban_jobs");
+  const std::string state_type = qualified(prefix, "oban_job_state");
+
+  // The rows the earlier jobs of the range would insert, to find matches inside the batch.
+  // inserted_at is the DB default of this transaction, as it will be on insert.
+  std::string sql;
+  {
+    std::vector<std::int64_t> idx;
+    std::vector<std::string> states, queues, workers, args, metas;
+    std::vector<std::optional<std::string>> scheduled;
+    const bool needed = end - begin > 1;
+    for (std::size_t i = begin; needed && i < end; ++i) {
+      idx.push_back(static_cast<std::int64_t>(i));
+      states.emplace_back(to_string(jobs[i].state));
+      queues.push_back(jobs[i].queue);
+      workers.push_back(jobs[i].worker);
+      args.push_back(jobs[i].args);
+      metas.push_back(jobs[i].meta);
+      scheduled.push_back(jobs[i].scheduled_at ? std::optional{format_sql_timestamp(*jobs[i].scheduled_at)}
+                                               : std::nullopt);
+    }
+    sql = "WITH planned AS MATERIALIZED (SELECT p.idx, p.state, p.queue, p.worker, p.args, p.meta, "
+          "timezone('UTC', now()) AS inserted_at, coalesce(p.scheduled_at, timezone('UTC', now())) AS scheduled_at "
+          "FROM unnest(" + params.add(int_array_literal(idx)) + "::int8[], " + params.add(text_array_literal(states)) +
+          "::text[], " + params.add(text_array_literal(queues)) + "::text[], " +
+          params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
+          "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " +
+          params.add(nullable_array_literal(scheduled)) +
+          "::timestamp[]) AS p(idx, state, queue, worker, args, meta, scheduled_at))";
+  }
+
+  std::string selects;
+  int shape_number = 0;
+  for (const auto& [shape, members] : shapes) {
+    const auto& check = *jobs[members.front()].unique;
+    std::vector<std::int64_t> idx;
+    std::vector<std::string> workers, queues, args, metas;
+    std::vector<std::optional<std::string>> cutoffs;
+    for (auto i : members) {
+      const auto& unique = *jobs[i].unique;
+      idx.push_back(static_cast<std::int64_t>(i));
+      workers.push_back(jobs[i].worker);
+      queues.push_back(jobs[i].queue);
+      args.push_back(unique.args_value);
+      metas.push_back(unique.meta_value);
+      cutoffs.push_back(unique.cutoff ? std::optional{format_sql_timestamp(*unique.cutoff)} : std::nullopt);
+    }
+    const std::string n = std::to_string(shape_number++);
+    const auto states = params.add(text_array_literal(state_names(check.states)));
+    // Pairs (earlier planned row, candidate) are joined on the probe values when there are
+    // any (a hash join), else on the other equalities of the check.
+    std::string probes;
+    if (!check.args_probe.empty()) {
+      const auto key = params.add(check.args_probe);
+      probes += " AND p.args -> " + key + "::text = c.args -> " + key + "::text";
+    }
+    if (!check.meta_probe.empty()) {
+      const auto key = params.add(check.meta_probe);
+      probes += " AND p.meta -> " + key + "::text = c.meta -> " + key + "::text";
+    }
+    sql += ", cands" + n + " AS MATERIALIZED (SELECT * FROM unnest(" + params.add(int_array_literal(idx)) + "::int8[], " +
+           params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(queues)) +
+           "::text[], " + params.add(text_array_literal(args)) + "::jsonb[], " + params.add(text_array_literal(metas)) +
+           "::jsonb[], " + params.add(nullable_array_literal(cutoffs)) +
+           "::timestamp[]) AS c(idx, worker, queue, args, meta, cutoff))";
+    sql += ", pairs" + n + " AS (SELECT c.idx, array_agg(p.idx ORDER BY p.idx) AS earlier FROM cands" + n +
+           " AS c JOIN planned AS p ON p.idx < c.idx" + probes + " AND " +
+           unique_condition(check, "p", " = ANY(" + states + "::text[])") + " GROUP BY c.idx)";
+    selects += selects.empty() ? " " : " UNION ALL ";
+    selects += "SELECT " + job_columns("j") + ", c.idx, coalesce(e.earlier, '{}') FROM cands" + n +
+               " AS c LEFT JOIN pairs" + n + " AS e ON e.idx = c.idx LEFT JOIN LATERAL (SELECT * FROM " + table +
+               " AS o WHERE " + unique_condition(check, "o", " = ANY(" + states + "::text[]::" + state_type + "[])") +
+               " LIMIT 1) AS j ON true";
+  }
+  sql += selects;
+
+  std::vector<UniqueMatch> matches;
+  for (const auto& row : run(tx, sql, params)) {
+    UniqueMatch match;
+    match.index = row[18].as<std::size_t>();
+    if (!row[0].is_null()) match.existing = read_job(row);
+    for (const auto& item : parse_text_array(row[19])) match.earlier.push_back(std::stoul(item));
+    matches.push_back(std::move(match));
+  }
+  std::sort(matches.begin(), matches.end(), [](const auto& x, const auto& y) { return x.index < y.index; });
+  return matches;
+}
+
+std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
+                             const std::vector<const PreparedJob*>& jobs) {
+  // Ecto leaves nil fields out of the INSERT so the DB defaults apply: priority and
+  // scheduled_at are listed only when some job sets them. A mixed batch still goes in one
+  // statement, so the ids ascend in input order as with one insert per job; its rows
+  // without a value get the very expressions the schema declares as defaults.
+  bool any_priority = false, all_priority = true, any_scheduled = false, all_scheduled = true;
+  for (const auto* job : jobs) {
+    any_priority = any_priority || job->priority.has_value();
+    all_priority = all_priority && job->priority.has_value();
+    any_scheduled = any_scheduled || job->scheduled_at.has_value();
+    all_scheduled = all_scheduled && job->scheduled_at.has_value();
+  }
+  std::vector<std::string> states, queues, workers, args, metas, tags;
+  std::vector<std::int64_t> max_attempts;
+  std::vector<std::optional<std::string>> priorities, scheduled;
+  for (const auto* job : jobs) {
+    states.emplace_back(to_string(job->state));
+    queues.push_back(job->queue);
+    workers.push_back(job->worker);
+    args.push_back(job->args);
+    metas.push_back(job->meta);
+    tags.push_back(text_array_literal(job->tags));
+    max_attempts.push_back(job->max_attempts);
+    priorities.push_back(job->priority ? std::optional{std::to_string(*job->priority)} : std::nullopt);
+    scheduled.push_back(job->scheduled_at ? std::optional{format_sql_timestamp(*job->scheduled_at)} : std::nullopt);
+  }
+  Params params;
+  const std::string state_type = qualified(prefix, "oban_job_state");
+  std::string columns = "state, queue, worker, args, meta, tags, errors, attempt, max_attempts";
+  std::string values = "u.state::" + state_type + ", u.queue, u.worker, u.args, u.meta, u.tags::text[], "
+                       "'{}'::jsonb[], 0, u.max_attempts";
+  if (any_priority) {
+    columns += ", priority";
+    values += all_priority ? ", u.priority" : ", coalesce(u.priority, 0)";
+  }
+  if (any_scheduled) {
+    columns += ", scheduled_at";
+    values += all_scheduled ? ", u.scheduled_at" : ", coalesce(u.scheduled_at, timezone('UTC'::text, now()))";
+  }
+  // Rows enter in input order, so the ids the sequence hands out ascend with it.
+  const std::string sql =
+      "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
+      " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " + params.add(text_array_literal(queues)) +
+      "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
+      "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " + params.add(text_array_literal(tags)) +
+      "::text[], " + params.add(int_array_literal(max_attempts)) + "::int4[], " +
+      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) +
+      "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
+      "scheduled_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
+      job_columns("o");
+  std::vector<Job> rows;
+  for (const auto& row : run(tx, sql, params)) rows.push_back(read_job(row));
+  if (rows.size() != jobs.size()) {
+    // Only a unique index added outside Oban's schema can make ON CONFLICT skip a row.
+    throw std::runtime_error("insert_jobs: " + std::to_string(jobs.size() - rows.size()) + " of " +
+                             std::to_string(jobs.size()) + " jobs were skipped by ON CONFLICT DO NOTHING");
+  }
+  std::sort(rows.begin(), rows.end(), [](const Job& x, const Job& y) { return x.id < y.id; });
+  return rows;
+}
+
+Job replace_job(pqxx::transaction_base& tx, const std::string& prefix, std::int64_t id, const PreparedJob& job,
+                const std::vector<ReplaceField>& fields) {
+  Params params;
+  const auto id_param = params.add(std::to_string(id));
+  std::string sets;
+  auto set = [&](const char* column, std::string value, const char* type) {
+    if (!sets.empty()) sets += ", ";
+    sets += std::string{column} + " = " + params.add(std::move(value)) + "::" + type;
+  };
+  for (auto field : fields) {
+    switch (field) {
+      case ReplaceField::args: set("args", job.args, "jsonb"); break;
+      case ReplaceField::max_attempts: set("max_attempts", std::to_string(job.max_attempts), "int4"); break;
+      case ReplaceField::meta: set("meta", job.meta, "jsonb"); break;
+      case ReplaceField::priority: set("priority", std::to_string(job.priority.value_or(0)), "int4"); break;
+      case ReplaceField::queue: set("queue", job.queue, "text"); break;
+      case ReplaceField::scheduled_at:
+        if (job.scheduled_at) set("scheduled_at", format_sql_timestamp(*job.scheduled_at), "timestamp");
+        break;
+      case ReplaceField::tags: set("tags", text_array_literal(job.tags), "text[]"); break;
+      case ReplaceField::worker: set("worker", job.worker, "text"); break;
+    }
+  }
+  const std::string table = qualified(prefix, "oban_jobs");
+  const std::string sql = sets.empty()
+                              ? "SELECT " + job_columns("o") + " FROM " + table + " AS o WHERE o.id = " + id_param
+                              : "UPDATE " + table + " AS o SET " + sets + " WHERE o.id = " + id_param +
+                                    " RETURNING " + job_columns("o");
+  auto result = run(tx, sql, params);
+  if (result.empty()) throw std::runtime_error("unique replace: job " + std::to_string(id) + " no longer exists");
+  return read_job(result[0]);
+}
+
+}  // namespace oban::db

@@ -1,0 +1,123 @@
+#include "oban/insert/inserter.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "oban/db/insert_statements.hpp"
+#include "oban/db/job_row.hpp"
+#include "oban/insert/prepared_job.hpp"
+#include "oban/insert/unique_batch.hpp"
+#include "oban/json/json_writer.hpp"
+
+// Uniqueness and concurrency
+// --------------------------
+// Elixir's Basic engine guards a unique insert with pg_try_advisory_xact_lock(bigint) whose
+// key hashes an Ecto dynamic-expression tree (closures included) with :erlang.phash2; that
+// key depends on the deployed .beam files and cannot be computed outside the BEAM
+// (oban-protocol.md section 4). C++ inserters therefore serialize among themselves with the
+// two-int4 form pg_advisory_xact_lock(kUniqueLockNamespace, hashtext(...)), which blocks
+// (so a racing duplicate is reported as a conflict with the real row, never dropped) and
+// lives in a key space Elixir's try-lock never sees (so we can never make an Elixir insert
+// fail its try-lock and silently drop its job).
+//
+// Race window: an Elixir inserter and a C++ inserter adding the same unique job at the same
+// moment take different locks; each may run its SELECT before the other commits, and both
+// insert. Avoid it by inserting each unique job type from one side only (Rindle: the
+// coordinator's jobs come from C++). Between C++ inserters the check is exact, provided
+// the transaction runs at READ COMMITTED (the SELECT after the lock then sees rows
+// committed while we waited).
+//
+// Lock keys cover prefix + the values of the unique fields (queue, worker, args/meta
+// filtered to the keys, canonicalized by jsonb), so jobs with the same unique options that
+// can match each other share a key. Jobs with *different* options (say, one with keys and
+// one without) that happen to match are not guaranteed to share one.
+
+namespace oban {
+namespace {
+
+constexpr int kAttempts = 3;  // transaction attempts on deadlocks / dropped connections
+
+std::string problems_text(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& problem : problems) {
+    if (!out.empty()) out += "; ";
+    out += problem;
+  }
+  return out;
+}
+
+// Every problem of every job, or nothing; throws before anything is written.
+void validate_all(const std::vector<NewJob>& jobs) {
+  std::vector<std::string> problems;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    for (auto& problem : validate(jobs[i])) {
+      problems.push_back(jobs.size() == 1 ? problem : "job " + std::to_string(i) + ": " + problem);
+    }
+  }
+  if (!problems.empty()) throw std::invalid_argument("invalid job: " + problems_text(problems));
+}
+
+}  // namespace
+
+Inserter::Inserter(db::ConnectionPool& pool, std::string prefix, const Clock& clock, int schema_version)
+    : pool_(pool), prefix_(std::move(prefix)), clock_(clock), schema_version_(schema_version) {}
+
+InsertResult Inserter::insert(const NewJob& job) { return insert_all(std::vector<NewJob>{job}).front(); }
+
+std::vector<InsertResult> Inserter::insert_all(const std::vector<NewJob>& jobs) {
+  validate_all(jobs);
+  if (jobs.empty()) return {};
+  std::vector<InsertResult> results;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto lease = pool_.acquire();
+      pqxx::work tx{*lease};
+      results = insert_all(tx, jobs);
+      tx.commit();
+      break;
+    } catch (const std::exception& error) {
+      // Oban's Repo.transaction retries the same way; nothing was committed.
+      if (attempt >= kAttempts || !db::is_transient(error)) throw;
+      spdlog::warn("insert_retry prefix={} attempt={} error={}", prefix_, attempt, error.what());
+    }
+  }
+  notify_available(results);
+  return results;
+}
+
+// Elixir's insert_all ignores `unique` entirely (only Pro's engine honours it in bulk).
+// Ours honours it with the exact per-job semantics of insert, in order, the batch included,
+// because the Rindle coordinator enqueues its batches with unique options and relies on them.
+std::vector<InsertResult> Inserter::insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs) {
+  validate_all(jobs);
+  const Timestamp now = clock_.now();
+  std::vector<insert::PreparedJob> prepared;
+  prepared.reserve(jobs.size());
+  for (const auto& job : jobs) prepared.push_back(insert::prepare_job(job, prefix_, now, schema_version_));
+  return insert::insert_batch(tx, prefix_, prepared);
+}
+
+void Inserter::notify_available(const std::vector<InsertResult>& results) {
+  std::vector<std::string> queues;
+  for (const auto& result : results) {
+    if (result.job.state != JobState::available) continue;
+    if (std::find(queues.begin(), queues.end(), result.job.queue) == queues.end()) queues.push_back(result.job.queue);
+  }
+  if (queues.empty()) return;
+  std::vector<std::string> payloads;
+  for (const auto& queue : queues) payloads.push_back(json::ObjectWriter{}.add("queue", queue).str());
+  try {
+    auto lease = pool_.acquire();
+    pqxx::work tx{*lease};
+    db::notify(tx, prefix_, "insert", payloads);
+    tx.commit();
+  } catch (const std::exception& error) {
+    // Like Oban, a failed wake-up is not an insert failure: the jobs are committed and the
+    // stager notifies again within a second.
+    spdlog::warn("insert_notify_failed prefix={} queues={} error={}", prefix_, queues.size(), error.what());
+  }
+}
+
+}  // namespace oban

@@ -1,0 +1,145 @@
+#include "oban/insert/prepared_job.hpp"
+
+#include <algorithm>
+
+#include "oban/json/json_object.hpp"
+#include "oban/json/json_writer.hpp"
+
+namespace oban::insert {
+namespace {
+
+bool has_field(const UniqueOptions& options, UniqueField field) {
+  return std::find(options.fields.begin(), options.fields.end(), field) != options.fields.end();
+}
+
+bool is_empty_object(const std::string& text) { return json::JsonObject::parse(text).keys().empty(); }
+
+// The new job's map with its top-level keys filtered to `keys` (Elixir's Map.take after
+// stringifying the keys). Values are copied as written; jsonb normalizes them.
+std::string filter_keys(const std::string& text, const std::vector<std::string>& keys) {
+  const auto object = json::JsonObject::parse(text);
+  json::ObjectWriter writer;
+  for (const auto& key : object.keys()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
+    writer.add_raw(key, *object.raw(key));
+  }
+  return writer.str();
+}
+
+// The smallest top-level key whose value is a scalar: containment (and equality) of
+// objects requires that value to be jsonb-equal in the row. "" when there is none.
+std::string probe_key(const std::string& text) {
+  const auto object = json::JsonObject::parse(text);
+  auto keys = object.keys();
+  std::sort(keys.begin(), keys.end());
+  for (const auto& key : keys) {
+    const auto raw = object.raw(key);
+    if (raw && !raw->empty() && raw->front() != '{' && raw->front() != '[') return key;
+  }
+  return "";
+}
+
+// Decides how a map field takes part, and with which value.
+void plan_map(const UniqueOptions& options, UniqueField field, const std::string& value, MapMatch& mode,
+              std::string& compared) {
+  if (!has_field(options, field)) return;
+  compared = options.keys.empty() ? value : filter_keys(value, options.keys);
+  if (is_empty_object(compared)) {
+    mode = MapMatch::empty;
+    compared = "{}";
+  } else {
+    mode = options.keys.empty() ? MapMatch::equal : MapMatch::contain;
+  }
+}
+
+char mode_letter(MapMatch mode) {
+  switch (mode) {
+    case MapMatch::none: return '-';
+    case MapMatch::equal: return '=';
+    case MapMatch::contain: return '>';
+    case MapMatch::empty: return '0';
+  }
+  return '-';
+}
+
+}  // namespace
+
+std::string UniqueCheck::shape() const {
+  std::string out;
+  out += by_queue ? 'q' : '-';
+  out += by_worker ? 'w' : '-';
+  out += mode_letter(args);
+  out += mode_letter(meta);
+  out += timestamp == UniqueTimestamp::scheduled_at ? 's' : 'i';
+  out += cutoff ? 'p' : '-';
+  out += json::quote(args_probe);
+  out += json::quote(meta_probe);
+  for (auto state : states) {
+    out += ',';
+    out += to_string(state);
+  }
+  return out;
+}
+
+PreparedJob prepare_job(const NewJob& job, const std::string& prefix, Timestamp now, int schema_version) {
+  PreparedJob out;
+  out.queue = job.queue;
+  out.worker = job.worker;
+  out.args = job.args;
+  out.meta = job.meta;
+  out.tags = normalize_tags(job.tags);
+  out.max_attempts = job.max_attempts;
+  out.priority = job.priority;
+  out.scheduled_at = job.scheduled_at;
+  // Job.new: scheduling makes the job scheduled even for a time already past; an
+  // explicit state wins over both.
+  out.state = job.state.value_or(job.scheduled_at ? JobState::scheduled : JobState::available);
+
+  if (!job.unique) return out;
+  const UniqueOptions& options = *job.unique;
+  UniqueCheck check;
+  check.by_queue = has_field(options, UniqueField::queue);
+  check.by_worker = has_field(options, UniqueField::worker);
+  plan_map(options, UniqueField::args, job.args, check.args, check.args_value);
+  plan_map(options, UniqueField::meta, job.meta, check.meta, check.meta_value);
+  if (check.args == MapMatch::equal || check.args == MapMatch::contain) check.args_probe = probe_key(check.args_value);
+  if (check.meta == MapMatch::equal || check.meta == MapMatch::contain) check.meta_probe = probe_key(check.meta_value);
+  for (auto state : options.states) {
+    // Schemas before V14 have no `suspended` in the enum; comparing with it would fail.
+    if (state == JobState::suspended && schema_version < 14) continue;
+    if (std::find(check.states.begin(), check.states.end(), state) == check.states.end()) check.states.push_back(state);
+  }
+  if (options.period) check.cutoff = now - std::chrono::duration_cast<std::chrono::microseconds>(*options.period);
+  check.timestamp = options.timestamp;
+  check.replace = options.replace;
+  // Only values that decide a match go into the key, so jobs that can match each other
+  // (same unique fields) always share it.
+  check.lock_base = "[" + json::quote(prefix) + "," + (check.by_queue ? json::quote(job.queue) : "null") + "," +
+                    (check.by_worker ? json::quote(job.worker) : "null") + "]";
+  out.unique = std::move(check);
+  return out;
+}
+
+std::vector<ReplaceField> replace_fields(const PreparedJob& job, JobState row_state) {
+  std::vector<ReplaceField> fields;
+  if (!job.unique) return fields;
+  auto entry = job.unique->replace.find(row_state);
+  if (entry == job.unique->replace.end()) return fields;
+  for (auto field : entry->second) {
+    bool changed = false;
+    switch (field) {
+      case ReplaceField::args: changed = true; break;
+      case ReplaceField::worker: changed = true; break;
+      case ReplaceField::queue: changed = job.queue != "default"; break;
+      case ReplaceField::max_attempts: changed = job.max_attempts != 20; break;
+      case ReplaceField::meta: changed = !is_empty_object(job.meta); break;
+      case ReplaceField::tags: changed = !job.tags.empty(); break;
+      case ReplaceField::priority: changed = job.priority.has_value(); break;
+      case ReplaceField::scheduled_at: changed = job.scheduled_at.has_value(); break;
+    }
+    if (changed && std::find(fields.begin(), fields.end(), field) == fields.end()) fields.push_back(field);
+  }
+  return fields;
+}
+
+}  // namespace oban::insert
