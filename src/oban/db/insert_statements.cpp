@@ -221,7 +221,9 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
   // statement, so the ids ascend in input order as with one insert per job; its rows
   // without a value get the very expressions the schema declares as defaults.
   bool any_priority = false, all_priority = true, any_scheduled = false, all_scheduled = true;
+  bool any_inserted = false;
   for (const auto* job : jobs) {
+    any_inserted = any_inserted || job->inserted_at.has_value();
     any_priority = any_priority || job->priority.has_value();
     all_priority = all_priority && job->priority.has_value();
     any_scheduled = any_scheduled || job->scheduled_at.has_value();
@@ -229,8 +231,9 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
   }
   std::vector<std::string> states, queues, workers, args, metas, tags;
   std::vector<std::int64_t> max_attempts;
-  std::vector<std::optional<std::string>> priorities, scheduled;
+  std::vector<std::optional<std::string>> priorities, scheduled, inserted;
   for (const auto* job : jobs) {
+    inserted.push_back(job->inserted_at ? std::optional{format_sql_timestamp(*job->inserted_at)} : std::nullopt);
     states.emplace_back(to_string(job->state));
     queues.push_back(job->queue);
     workers.push_back(job->worker);
@@ -254,6 +257,11 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     columns += ", scheduled_at";
     values += all_scheduled ? ", u.scheduled_at" : ", coalesce(u.scheduled_at, timezone('UTC'::text, now()))";
   }
+  if (any_inserted) {
+    // Only cron sets it (from its node clock); everything else keeps the DB default.
+    columns += ", inserted_at";
+    values += ", coalesce(u.inserted_at, timezone('UTC'::text, now()))";
+  }
   // Rows enter in input order, so the ids the sequence hands out ascend with it.
   const std::string sql =
       "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
@@ -261,9 +269,10 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
       "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
       "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " + params.add(text_array_literal(tags)) +
       "::text[], " + params.add(int_array_literal(max_attempts)) + "::int4[], " +
-      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) +
+      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) + "::timestamp[], " +
+      params.add(nullable_array_literal(inserted)) +
       "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
-      "scheduled_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
+      "scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
       job_columns("o");
   std::vector<Job> rows;
   for (const auto& row : run(tx, sql, params)) rows.push_back(read_job(row));

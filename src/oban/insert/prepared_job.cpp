@@ -91,6 +91,7 @@ PreparedJob prepare_job(const NewJob& job, const std::string& prefix, Timestamp 
   out.max_attempts = job.max_attempts;
   out.priority = job.priority;
   out.scheduled_at = job.scheduled_at;
+  out.inserted_at = job.inserted_at;
   // Job.new: scheduling makes the job scheduled even for a time already past; an
   // explicit state wins over both.
   out.state = job.state.value_or(job.scheduled_at ? JobState::scheduled : JobState::available);

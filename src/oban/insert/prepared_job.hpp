@@ -55,6 +55,7 @@ struct PreparedJob {
   int max_attempts = 20;
   std::optional<int> priority;
   std::optional<Timestamp> scheduled_at;
+  std::optional<Timestamp> inserted_at;  // normally the DB default (see NewJob::inserted_at)
   std::optional<UniqueCheck> unique;
 };
 
