@@ -105,12 +105,13 @@ inline long long query_count(test_support::TestSchema& schema, const std::string
   return tx.exec(sql)[0][0].as<long long>();
 }
 
-// Polls `condition` every 5 ms until it holds or `timeout` passes.
-inline bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds{10}) {
+// Polls `condition` every `every` until it holds or `timeout` passes.
+inline bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds{10},
+                     std::chrono::milliseconds every = std::chrono::milliseconds{5}) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    std::this_thread::sleep_for(every);
   }
   return condition();
 }
