@@ -41,6 +41,7 @@ TEST_CASE("jobs run by a node end exactly like the fixture rows", "[engine]") {
   oban::ManualClock clock{oban::SystemClock::instance().now()};
   oban::Node node{config_for(schema), registry, clock};
   node.start();
+  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));  // pkill needs the LISTEN
 
   auto insert_row = [&](int row, int max_attempts = 3) {
     PlainJob job;

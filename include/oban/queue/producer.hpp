@@ -67,6 +67,7 @@ class Producer {
   bool paused() const;
   int running() const;       // jobs fetched whose ack is not written yet
   std::uint64_t fetches() const;  // fetch statements sent, for tests and metrics
+  bool fetching() const;          // a fetch is in flight (one started before a pause still lands)
 
  private:
   struct Run;
@@ -97,6 +98,7 @@ class Producer {
   bool stopping_ = false;  // the loop should end
   int failures_ = 0;       // consecutive fetch failures, for backoff
   std::uint64_t fetches_ = 0;
+  bool fetching_ = false;
   std::thread thread_;
 };
 

@@ -137,6 +137,11 @@ std::uint64_t Producer::fetches() const {
   return fetches_;
 }
 
+bool Producer::fetching() const {
+  std::lock_guard lock{mutex_};
+  return fetching_;
+}
+
 void Producer::loop() {
   std::unique_lock lock{mutex_};
   auto next_poll = SteadyClock::now();
@@ -176,6 +181,7 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
   request.producer_uuid = config_.uuid;
   if (config_.only_registered_workers) request.workers = registry_.names();
   ++fetches_;
+  fetching_ = true;
   lock.unlock();
   std::vector<Job> jobs;
   bool ok = true;
@@ -188,6 +194,7 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
     spdlog::warn("producer.fetch_failed queue={} error=\"{}\"", config_.queue, db::redact_dsn(e.what()));
   }
   lock.lock();
+  fetching_ = false;
   failures_ = ok ? 0 : failures_ + 1;
   for (auto& job : jobs) {
     auto run = std::make_shared<Run>();
