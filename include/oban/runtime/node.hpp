@@ -1,0 +1,85 @@
+#pragma once
+// A running Oban node: connection pool, notifier, completer, one producer per queue and
+// the stager, started in that order and stopped in reverse.
+//
+// Seams for the cluster duties (leader election, cron, pruner, lifeline): set_leader_check()
+// decides whether this node stages; notifier() accepts more listen() registrations (also
+// after start()); pool() and clock() are shared.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oban/core/clock.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/db/job_store.hpp"
+#include "oban/notify/notifier.hpp"
+#include "oban/plugins/stager.hpp"
+#include "oban/queue/completer.hpp"
+#include "oban/queue/executor.hpp"
+#include "oban/queue/producer.hpp"
+#include "oban/queue/thread_pool.hpp"
+#include "oban/runtime/node_config.hpp"
+#include "oban/worker.hpp"
+
+namespace oban {
+
+// "<hostname>-<pid>": never an Elixir node name.
+std::string default_node_name();
+
+class Node {
+ public:
+  // Fills in a default node name. Nothing connects until start().
+  Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock = SystemClock::instance());
+  ~Node();  // stop()
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Whether this node is the leader right now; the stager stages only then. Default: always.
+  void set_leader_check(std::function<bool()> is_leader);
+
+  // Validates the config (throws std::invalid_argument listing every problem), checks the
+  // schema (require_runnable_schema), then starts everything.
+  void start();
+  // Stops fetching, waits up to shutdown_grace for running jobs and their acks, leaves the
+  // rest executing, and returns. Idempotent.
+  void stop() noexcept;
+
+  const NodeConfig& config() const { return config_; }
+  const std::string& name() const { return config_.node; }
+  // Oban's idents this node answers to in signals: "Oban.<node>" and "<peer_name>.<node>".
+  std::vector<std::string> idents() const;
+  const Clock& clock() const { return clock_; }
+  db::ConnectionPool& pool() { return *pool_; }
+  // Null when notifications are off.
+  notify::Notifier* notifier() { return notifier_.get(); }
+  queue::Producer* producer(const std::string& queue);
+  plugins::Stager& stager() { return *stager_; }
+  bool running() const { return started_ && !stopped_; }
+
+  // Applies one decoded `signal` payload (what the notifier handler does). Malformed
+  // payloads are logged and ignored.
+  void handle_signal(const std::string& json);
+  // Applies one decoded `insert` payload.
+  void handle_insert(const std::string& json);
+
+ private:
+  NodeConfig config_;
+  WorkerRegistry& registry_;
+  const Clock& clock_;
+  std::function<bool()> is_leader_;
+
+  std::unique_ptr<db::ConnectionPool> pool_;
+  std::unique_ptr<notify::Notifier> notifier_;
+  db::JobStore store_;
+  queue::Executor executor_;
+  queue::ThreadPool threads_;
+  std::unique_ptr<queue::Completer> completer_;
+  std::map<std::string, std::unique_ptr<queue::Producer>> producers_;
+  std::unique_ptr<plugins::Stager> stager_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace oban

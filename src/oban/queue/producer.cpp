@@ -1,0 +1,289 @@
+#include "oban/queue/producer.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+namespace oban::queue {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Oban's dispatch cooldown: wakeups within this window share one fetch.
+constexpr std::chrono::milliseconds kDispatchCooldown{5};
+constexpr std::chrono::milliseconds kFirstFetchRetry{100};
+constexpr std::chrono::milliseconds kMaxFetchRetry{5000};
+
+}  // namespace
+
+std::string random_uuid() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::uniform_int_distribution<std::uint64_t> bits;
+  std::uint64_t high = bits(random);
+  std::uint64_t low = bits(random);
+  high = (high & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  low = (low & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;    // variant 10
+  char text[37];
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(high >> 32),
+                static_cast<unsigned>((high >> 16) & 0xFFFF), static_cast<unsigned>(high & 0xFFFF),
+                static_cast<unsigned>(low >> 48), static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFULL));
+  return text;
+}
+
+// One job fetched by this producer. Whoever sets `claimed` first (the finished task, the
+// timeout, a pkill, or shutdown abandoning it) decides its only ack.
+struct Producer::Run {
+  Job job;
+  std::shared_ptr<Worker> worker;
+  std::stop_source stop;
+  std::optional<SteadyClock::time_point> deadline;  // when a worker timeout applies
+  std::int64_t timeout_ms = 0;
+  std::mutex mutex;        // guards claimed, owner
+  bool claimed = false;
+  Producer* owner = nullptr;
+};
+
+Producer::Producer(ProducerConfig config, db::ConnectionPool& pool, const db::JobStore& store,
+                   const Executor& executor, const WorkerRegistry& registry, Completer& completer,
+                   ThreadPool& threads, const Clock& clock)
+    : config_(std::move(config)),
+      pool_(pool),
+      store_(store),
+      executor_(executor),
+      registry_(registry),
+      completer_(completer),
+      threads_(threads),
+      clock_(clock),
+      limit_(config_.limit),
+      paused_(config_.paused) {
+  if (config_.uuid.empty()) config_.uuid = random_uuid();
+}
+
+Producer::~Producer() { stop(std::chrono::milliseconds{0}); }
+
+void Producer::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void Producer::wake() {
+  {
+    std::lock_guard lock{mutex_};
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Producer::pause() {
+  std::lock_guard lock{mutex_};
+  paused_ = true;
+  spdlog::info("producer.paused queue={}", config_.queue);
+}
+
+void Producer::resume() {
+  {
+    std::lock_guard lock{mutex_};
+    paused_ = false;
+    wake_ = true;
+    spdlog::info("producer.resumed queue={}", config_.queue);
+  }
+  cv_.notify_all();
+}
+
+void Producer::scale(int limit) {
+  if (limit <= 0) return;
+  {
+    std::lock_guard lock{mutex_};
+    limit_ = limit;
+    wake_ = true;
+    spdlog::info("producer.scaled queue={} limit={}", config_.queue, limit);
+  }
+  cv_.notify_all();
+}
+
+bool Producer::pkill(std::int64_t job_id) {
+  std::lock_guard lock{mutex_};
+  auto found = running_.find(job_id);
+  if (found == running_.end()) return false;
+  auto& run = found->second;
+  std::lock_guard run_lock{run->mutex};
+  if (run->claimed) return true;  // already finishing
+  run->claimed = true;
+  run->stop.request_stop();
+  spdlog::info("producer.pkill queue={} job_id={}", config_.queue, job_id);
+  const auto ack = Executor::to_ack(run->job, shutdown_execution(run->job), clock_.now());
+  completer_.submit(ack, [this, job_id] { acked(job_id); });
+  return true;
+}
+
+int Producer::limit() const {
+  std::lock_guard lock{mutex_};
+  return limit_;
+}
+
+bool Producer::paused() const {
+  std::lock_guard lock{mutex_};
+  return paused_;
+}
+
+int Producer::running() const {
+  std::lock_guard lock{mutex_};
+  return static_cast<int>(running_.size());
+}
+
+std::uint64_t Producer::fetches() const {
+  std::lock_guard lock{mutex_};
+  return fetches_;
+}
+
+bool Producer::fetching() const {
+  std::lock_guard lock{mutex_};
+  return fetching_;
+}
+
+void Producer::loop() {
+  std::unique_lock lock{mutex_};
+  auto next_poll = SteadyClock::now();
+  auto next_fetch_allowed = SteadyClock::now();
+  while (!stopping_) {
+    auto now = SteadyClock::now();
+    expire_timeouts();
+    const bool poll_due = now >= next_poll;
+    if ((wake_ || poll_due) && now >= next_fetch_allowed) {
+      wake_ = false;
+      if (poll_due) next_poll = now + config_.poll_interval;
+      if (!draining_ && !paused_ && static_cast<int>(running_.size()) < limit_) {
+        fetch(lock);
+        now = SteadyClock::now();
+        if (failures_ > 0) {
+          const auto delay = std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
+          next_poll = std::min(next_poll, now + delay);
+          next_fetch_allowed = now + delay;
+        } else {
+          next_fetch_allowed = now + kDispatchCooldown;
+        }
+      }
+      continue;
+    }
+    auto until = next_poll;
+    if (wake_) until = std::min(until, next_fetch_allowed);
+    if (auto deadline = next_deadline()) until = std::min(until, *deadline);
+    cv_.wait_until(lock, until, [&] { return stopping_ || (wake_ && SteadyClock::now() >= next_fetch_allowed); });
+  }
+}
+
+void Producer::fetch(std::unique_lock<std::mutex>& lock) {
+  db::FetchRequest request;
+  request.queue = config_.queue;
+  request.demand = limit_ - static_cast<int>(running_.size());
+  request.node = config_.node;
+  request.producer_uuid = config_.uuid;
+  if (config_.only_registered_workers) request.workers = registry_.names();
+  ++fetches_;
+  fetching_ = true;
+  lock.unlock();
+  std::vector<Job> jobs;
+  bool ok = true;
+  try {
+    request.now = clock_.now();
+    auto lease = pool_.acquire();
+    jobs = store_.fetch_jobs(*lease, request);
+  } catch (const std::exception& e) {
+    ok = false;
+    spdlog::warn("producer.fetch_failed queue={} error=\"{}\"", config_.queue, db::redact_dsn(e.what()));
+  }
+  lock.lock();
+  fetching_ = false;
+  failures_ = ok ? 0 : failures_ + 1;
+  for (auto& job : jobs) {
+    auto run = std::make_shared<Run>();
+    run->worker = executor_.resolve(job);
+    if (run->worker) {
+      const auto timeout = run->worker->options().timeout;
+      if (timeout.count() > 0) {
+        run->timeout_ms = timeout.count();
+        run->deadline = SteadyClock::now() + timeout;
+      }
+    }
+    run->job = std::move(job);
+    run->owner = this;
+    running_[run->job.id] = run;
+    launch(run);
+  }
+}
+
+void Producer::launch(const std::shared_ptr<Run>& run) {
+  threads_.submit([run] {
+    const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token());
+    std::lock_guard run_lock{run->mutex};
+    if (run->claimed) return;  // timed out, pkilled or abandoned at shutdown: that decided the ack
+    run->claimed = true;
+    run->owner->finish(run, execution);
+  });
+}
+
+// Called with run->mutex held and the run claimed by the caller.
+void Producer::finish(const std::shared_ptr<Run>& run, const Execution& execution) {
+  const auto ack = Executor::to_ack(run->job, execution, clock_.now());
+  const auto id = run->job.id;
+  completer_.submit(ack, [this, id] { acked(id); });
+}
+
+// Called with mutex_ held.
+void Producer::expire_timeouts() {
+  const auto now = SteadyClock::now();
+  for (auto& [id, run] : running_) {
+    if (!run->deadline || *run->deadline > now) continue;
+    std::lock_guard run_lock{run->mutex};
+    if (run->claimed) continue;
+    run->claimed = true;
+    run->stop.request_stop();
+    spdlog::warn("producer.job_timeout queue={} job_id={} timeout_ms={}", config_.queue, id, run->timeout_ms);
+    finish(run, timeout_execution(run->job, run->timeout_ms));
+  }
+}
+
+// Called with mutex_ held.
+std::optional<SteadyClock::time_point> Producer::next_deadline() const {
+  std::optional<SteadyClock::time_point> earliest;
+  for (const auto& [id, run] : running_) {
+    if (run->deadline && (!earliest || *run->deadline < *earliest)) {
+      std::lock_guard run_lock{run->mutex};
+      if (!run->claimed) earliest = run->deadline;
+    }
+  }
+  return earliest;
+}
+
+void Producer::acked(std::int64_t id) {
+  {
+    std::lock_guard lock{mutex_};
+    running_.erase(id);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Producer::stop(std::chrono::milliseconds grace) noexcept {
+  std::unique_lock lock{mutex_};
+  if (stopping_) return;
+  draining_ = true;
+  cv_.notify_all();
+  cv_.wait_until(lock, SteadyClock::now() + grace, [&] { return running_.empty(); });
+  std::size_t orphaned = 0;
+  for (auto& [id, run] : running_) {
+    std::lock_guard run_lock{run->mutex};
+    if (run->claimed) continue;  // its ack is with the completer
+    run->claimed = true;          // left executing, as Oban leaves it; the Lifeline rescues it
+    run->stop.request_stop();
+    ++orphaned;
+  }
+  if (orphaned > 0) spdlog::warn("producer.shutdown queue={} orphaned={}", config_.queue, orphaned);
+  stopping_ = true;
+  lock.unlock();
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace oban::queue

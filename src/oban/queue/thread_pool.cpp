@@ -1,0 +1,97 @@
+#include "oban/queue/thread_pool.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace oban::queue {
+
+struct ThreadPool::State {
+  std::mutex mutex;  // guards everything below
+  std::condition_variable work;
+  std::condition_variable exited;
+  std::deque<std::function<void()>> tasks;
+  std::size_t idle = 0;
+  std::size_t alive = 0;
+  bool stopping = false;
+  struct Member {
+    std::thread thread;
+    std::shared_ptr<bool> done;  // guarded by mutex
+  };
+  std::vector<Member> threads;
+
+  static void loop(const std::shared_ptr<State>& self, const std::shared_ptr<bool>& done) {
+    std::unique_lock lock{self->mutex};
+    for (;;) {
+      while (self->tasks.empty() && !self->stopping) {
+        ++self->idle;
+        self->work.wait(lock);
+        --self->idle;
+      }
+      if (self->tasks.empty()) break;
+      auto task = std::move(self->tasks.front());
+      self->tasks.pop_front();
+      lock.unlock();
+      try {
+        task();
+      } catch (const std::exception& e) {
+        spdlog::error("thread_pool.task_failed error=\"{}\"", e.what());
+      } catch (...) {
+        spdlog::error("thread_pool.task_failed error=unknown");
+      }
+      lock.lock();
+    }
+    *done = true;
+    --self->alive;
+    self->exited.notify_all();
+  }
+};
+
+ThreadPool::ThreadPool() : state_(std::make_shared<State>()) {}
+
+ThreadPool::~ThreadPool() { shutdown(std::chrono::steady_clock::now()); }
+
+void ThreadPool::submit(std::function<void()> task) {
+  std::lock_guard lock{state_->mutex};
+  state_->tasks.push_back(std::move(task));
+  if (state_->idle >= state_->tasks.size()) {
+    state_->work.notify_one();
+    return;
+  }
+  auto done = std::make_shared<bool>(false);
+  ++state_->alive;
+  state_->threads.push_back({std::thread([state = state_, done] { State::loop(state, done); }), done});
+}
+
+void ThreadPool::shutdown(std::chrono::steady_clock::time_point deadline) noexcept {
+  std::unique_lock lock{state_->mutex};
+  state_->stopping = true;
+  state_->work.notify_all();
+  state_->exited.wait_until(lock, deadline, [&] { return state_->alive == 0; });
+  auto threads = std::move(state_->threads);
+  state_->threads.clear();
+  std::size_t detached = 0;
+  std::vector<std::thread> to_join;
+  for (auto& member : threads) {
+    if (*member.done) {
+      to_join.push_back(std::move(member.thread));
+    } else {
+      member.thread.detach();
+      ++detached;
+    }
+  }
+  lock.unlock();
+  for (auto& thread : to_join) thread.join();
+  if (detached > 0) spdlog::warn("thread_pool.abandoned threads={}", detached);
+}
+
+std::size_t ThreadPool::size() const {
+  std::lock_guard lock{state_->mutex};
+  return state_->threads.size();
+}
+
+}  // namespace oban::queue

@@ -1,0 +1,179 @@
+#include "oban/runtime/node.hpp"
+
+#include <unistd.h>
+
+#include <stdexcept>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "oban/db/schema.hpp"
+#include "oban/json/json_object.hpp"
+#include "oban/queue/signal.hpp"
+
+namespace oban {
+
+std::string default_node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::snprintf(host, sizeof host, "localhost");
+  std::string name = std::string{host} + "-" + std::to_string(getpid());
+  for (auto& c : name) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') c = '_';
+  }
+  return name;
+}
+
+Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
+    : config_(std::move(config)),
+      registry_(registry),
+      clock_(clock),
+      store_(config_.prefix),
+      executor_(registry_) {
+  if (config_.node.empty()) config_.node = default_node_name();
+  // Each producer and the completer, stager and cluster duties borrow a connection briefly.
+  const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 4;
+  pool_ = std::make_unique<db::ConnectionPool>(config_.dsn, pool_size);
+  if (config_.notifications) notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix);
+}
+
+Node::~Node() { stop(); }
+
+void Node::set_leader_check(std::function<bool()> is_leader) { is_leader_ = std::move(is_leader); }
+
+std::vector<std::string> Node::idents() const { return {"Oban." + config_.node, config_.peer_name + "." + config_.node}; }
+
+queue::Producer* Node::producer(const std::string& queue) {
+  auto found = producers_.find(queue);
+  return found == producers_.end() ? nullptr : found->second.get();
+}
+
+void Node::start() {
+  if (started_) return;
+  auto problems = config_.validate();
+  if (config_.shutdown_grace.count() < 0) problems.push_back("shutdown grace must not be negative");
+  if (config_.stage_interval.count() <= 0) problems.push_back("stage interval must be positive");
+  if (config_.ack_batch_window.count() < 0) problems.push_back("ack batch window must not be negative");
+  if (!config_.queues.empty() && config_.only_registered_workers && registry_.empty()) {
+    problems.push_back("queues are configured but no worker is registered");
+  }
+  if (!problems.empty()) {
+    std::string message = "invalid node configuration:";
+    for (const auto& problem : problems) message += "\n  - " + problem;
+    throw std::invalid_argument(message);
+  }
+  {
+    auto lease = pool_->acquire();
+    db::require_runnable_schema(*lease, config_.prefix);
+  }
+  started_ = true;
+
+  queue::CompleterOptions completer_options;
+  completer_options.batch_window = config_.ack_batch_window;
+  completer_ = std::make_unique<queue::Completer>(*pool_, store_, completer_options);
+  completer_->start();
+
+  for (const auto& [queue_name, limit] : config_.queues) {
+    queue::ProducerConfig producer_config;
+    producer_config.queue = queue_name;
+    producer_config.limit = limit;
+    producer_config.node = config_.node;
+    producer_config.poll_interval = config_.poll_interval;
+    producer_config.only_registered_workers = config_.only_registered_workers;
+    producers_[queue_name] = std::make_unique<queue::Producer>(producer_config, *pool_, store_, executor_, registry_,
+                                                               *completer_, threads_, clock_);
+  }
+
+  if (notifier_) {
+    notifier_->listen("insert", [this](const std::string& json) { handle_insert(json); });
+    notifier_->listen("signal", [this](const std::string& json) { handle_signal(json); });
+    // Anything may have been missed while disconnected: fetch at once.
+    notifier_->on_reconnect([this] {
+      for (auto& [name, producer] : producers_) producer->wake();
+    });
+    notifier_->start();
+  }
+  for (auto& [name, producer] : producers_) producer->start();
+
+  plugins::StagerConfig stager_config;
+  stager_config.prefix = config_.prefix;
+  stager_config.interval = config_.stage_interval;
+  stager_config.notify = config_.notifications;
+  stager_ = std::make_unique<plugins::Stager>(
+      stager_config, *pool_, clock_, [this] { return !is_leader_ || is_leader_(); },
+      [this](const std::vector<std::string>& queues) {
+        // Local wakeups too, so staged jobs run here without waiting for the notification.
+        for (const auto& queue : queues) {
+          if (auto* p = producer(queue)) p->wake();
+        }
+      });
+  stager_->start();
+  spdlog::info("node.started node={} prefix={} queues={} notifications={}", config_.node, config_.prefix,
+               config_.queues.size(), config_.notifications);
+}
+
+void Node::stop() noexcept {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  if (stager_) stager_->stop();
+  // Producers drain in parallel, all within the one grace period.
+  std::vector<std::thread> draining;
+  for (auto& [name, producer] : producers_) {
+    draining.emplace_back([&, p = producer.get()] {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      p->stop(std::max(left, std::chrono::milliseconds{0}));
+    });
+  }
+  for (auto& thread : draining) thread.join();
+  if (completer_) completer_->stop(std::chrono::steady_clock::now() + std::chrono::seconds{5});
+  if (notifier_) notifier_->stop();
+  threads_.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds{100});
+  spdlog::info("node.stopped node={}", config_.node);
+}
+
+void Node::handle_insert(const std::string& json) {
+  try {
+    auto payload = json::JsonObject::parse(json);
+    auto queue = payload.string("queue");
+    if (!queue) return;
+    if (auto* p = producer(*queue)) p->wake();
+  } catch (const std::exception& e) {
+    spdlog::warn("node.insert_ignored error=\"{}\"", e.what());
+  }
+}
+
+void Node::handle_signal(const std::string& json) {
+  queue::Signal signal;
+  try {
+    signal = queue::parse_signal(json);
+  } catch (const std::exception& e) {
+    spdlog::warn("node.signal_ignored reason=malformed error=\"{}\"", e.what());
+    return;
+  }
+  if (!signal.addressed_to(idents())) return;
+  if (signal.action == "pkill") {
+    if (!signal.job_id) return;
+    for (auto& [name, producer] : producers_) {
+      if (producer->pkill(*signal.job_id)) break;
+    }
+    return;
+  }
+  for (auto& [name, producer] : producers_) {
+    if (!signal.names_queue(name)) continue;
+    if (signal.action == "pause") {
+      producer->pause();
+    } else if (signal.action == "resume") {
+      producer->resume();
+    } else if (signal.action == "scale") {
+      if (signal.limit) producer->scale(*signal.limit);
+    } else {
+      // start/stop of queues is the Midwife's job; this node runs the queues it was given.
+      spdlog::debug("node.signal_ignored action={} queue={}", signal.action, name);
+      continue;
+    }
+    producer->wake();
+  }
+}
+
+}  // namespace oban
