@@ -13,6 +13,9 @@ const std::map<std::string, std::pair<std::function<int(const cli::Args&)>, std:
   static const std::map<std::string, std::pair<std::function<int(const cli::Args&)>, std::string>> table{
       {"migrate", {cli::migrate_command, "install or upgrade Oban's schema (and Rindle's tables)"}},
       {"status", {cli::status_command, "show the schema version and job counts"}},
+      {"run", {cli::run_command, "run Rindle's workers (and cron) until SIGTERM or SIGINT"}},
+      {"insert", {cli::insert_command, "insert one job"}},
+      {"demo", {cli::demo_command, "the whole thing on a private PostgreSQL with a fake Mux"}},
   };
   return table;
 }

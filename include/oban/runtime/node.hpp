@@ -24,6 +24,15 @@
 #include "oban/worker.hpp"
 
 namespace oban {
+namespace peer {
+class Peer;
+}
+namespace plugins {
+class Cron;
+class Pruner;
+class Lifeline;
+}  // namespace plugins
+class Inserter;
 
 // "<hostname>-<pid>": never an Elixir node name.
 std::string default_node_name();
@@ -36,8 +45,11 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Whether this node is the leader right now; the stager stages only then. Default: always.
+  // Overrides how this node decides it leads (tests). By default: the Peer's election when
+  // config.leadership, else never.
   void set_leader_check(std::function<bool()> is_leader);
+  // Whether this node leads right now: it stages, runs cron, prunes and rescues only then.
+  bool is_leader() const;
 
   // Validates the config (throws std::invalid_argument listing every problem), checks the
   // schema (require_runnable_schema), then starts everything.
@@ -56,6 +68,12 @@ class Node {
   notify::Notifier* notifier() { return notifier_.get(); }
   queue::Producer* producer(const std::string& queue);
   plugins::Stager& stager() { return *stager_; }
+  // Inserts jobs into this node's prefix (available after start()).
+  Inserter& inserter() { return *inserter_; }
+  peer::Peer* peer() { return peer_.get(); }
+  plugins::Cron* cron() { return cron_.get(); }
+  plugins::Pruner* pruner() { return pruner_.get(); }
+  plugins::Lifeline* lifeline() { return lifeline_.get(); }
   bool running() const { return started_ && !stopped_; }
 
   // Applies one decoded `signal` payload (what the notifier handler does). Malformed
@@ -65,6 +83,8 @@ class Node {
   void handle_insert(const std::string& json);
 
  private:
+  void start_cluster_duties();
+
   NodeConfig config_;
   WorkerRegistry& registry_;
   const Clock& clock_;
@@ -78,6 +98,11 @@ class Node {
   std::unique_ptr<queue::Completer> completer_;
   std::map<std::string, std::unique_ptr<queue::Producer>> producers_;
   std::unique_ptr<plugins::Stager> stager_;
+  std::unique_ptr<Inserter> inserter_;
+  std::unique_ptr<peer::Peer> peer_;
+  std::unique_ptr<plugins::Cron> cron_;
+  std::unique_ptr<plugins::Pruner> pruner_;
+  std::unique_ptr<plugins::Lifeline> lifeline_;
   bool started_ = false;
   bool stopped_ = false;
 };

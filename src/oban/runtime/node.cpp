@@ -8,6 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include "oban/db/schema.hpp"
+#include "oban/insert/inserter.hpp"
+#include "oban/peer/peer.hpp"
+#include "oban/plugins/cron.hpp"
+#include "oban/plugins/lifeline.hpp"
+#include "oban/plugins/pruner.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/queue/signal.hpp"
 
@@ -31,7 +36,7 @@ Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
       executor_(registry_) {
   if (config_.node.empty()) config_.node = default_node_name();
   // Each producer and the completer, stager and cluster duties borrow a connection briefly.
-  const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 4;
+  const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 6;
   pool_ = std::make_unique<db::ConnectionPool>(config_.dsn, pool_size);
   if (config_.notifications) notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix);
 }
@@ -39,6 +44,11 @@ Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
 Node::~Node() { stop(); }
 
 void Node::set_leader_check(std::function<bool()> is_leader) { is_leader_ = std::move(is_leader); }
+
+bool Node::is_leader() const {
+  if (is_leader_) return is_leader_();
+  return peer_ && peer_->is_leader();
+}
 
 std::vector<std::string> Node::idents() const { return {"Oban." + config_.node, config_.peer_name + "." + config_.node}; }
 
@@ -61,9 +71,26 @@ void Node::start() {
     for (const auto& problem : problems) message += "\n  - " + problem;
     throw std::invalid_argument(message);
   }
+  int schema_version = 0;
   {
     auto lease = pool_->acquire();
     db::require_runnable_schema(*lease, config_.prefix);
+    schema_version = db::schema_version(*lease, config_.prefix);
+  }
+  inserter_ = std::make_unique<Inserter>(*pool_, config_.prefix, clock_, schema_version);
+  // Built before anything starts, so a bad crontab stops the node with nothing running.
+  const auto leader = [this] { return is_leader(); };
+  if (!config_.crontab.empty()) {
+    cron_ = std::make_unique<plugins::Cron>(*pool_, *inserter_, registry_, config_.crontab, config_.cron_timezone,
+                                            clock_, leader);
+  }
+  if (config_.leadership) {
+    peer::PeerConfig peer_config;
+    peer_config.name = config_.peer_name;
+    peer_config.node = config_.node;
+    peer_config.prefix = config_.prefix;
+    // Created before the notifier's threads can look at it; started with the other duties.
+    peer_ = std::make_unique<peer::Peer>(*pool_, peer_config, clock_);
   }
   started_ = true;
 
@@ -86,6 +113,9 @@ void Node::start() {
   if (notifier_) {
     notifier_->listen("insert", [this](const std::string& json) { handle_insert(json); });
     notifier_->listen("signal", [this](const std::string& json) { handle_signal(json); });
+    notifier_->listen("leader", [this](const std::string& json) {
+      if (peer_) peer_->handle_leader_message(json);
+    });
     // Anything may have been missed while disconnected: fetch at once.
     notifier_->on_reconnect([this] {
       for (auto& [name, producer] : producers_) producer->wake();
@@ -99,7 +129,7 @@ void Node::start() {
   stager_config.interval = config_.stage_interval;
   stager_config.notify = config_.notifications;
   stager_ = std::make_unique<plugins::Stager>(
-      stager_config, *pool_, clock_, [this] { return !is_leader_ || is_leader_(); },
+      stager_config, *pool_, clock_, leader,
       [this](const std::vector<std::string>& queues) {
         // Local wakeups too, so staged jobs run here without waiting for the notification.
         for (const auto& queue : queues) {
@@ -107,6 +137,7 @@ void Node::start() {
         }
       });
   stager_->start();
+  start_cluster_duties();
   spdlog::info("node.started node={} prefix={} queues={} notifications={}", config_.node, config_.prefix,
                config_.queues.size(), config_.notifications);
 }
@@ -115,6 +146,11 @@ void Node::stop() noexcept {
   if (!started_ || stopped_) return;
   stopped_ = true;
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  // Leader duties first (the peer resigns, so another node leads at once), then the queues.
+  if (cron_) cron_->stop();
+  if (lifeline_) lifeline_->stop();
+  if (pruner_) pruner_->stop();
+  if (peer_) peer_->stop();
   if (stager_) stager_->stop();
   // Producers drain in parallel, all within the one grace period.
   std::vector<std::thread> draining;
@@ -130,6 +166,32 @@ void Node::stop() noexcept {
   if (notifier_) notifier_->stop();
   threads_.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds{100});
   spdlog::info("node.stopped node={}", config_.node);
+}
+
+void Node::start_cluster_duties() {
+  const auto leader = [this] { return is_leader(); };
+  if (peer_) {
+    peer_->on_change([name = config_.node](bool leads) { spdlog::info("peer.leadership node={} leader={}", name, leads); });
+    peer_->start();
+  }
+  if (config_.pruner) {
+    plugins::PrunerConfig pruner_config;
+    pruner_config.prefix = config_.prefix;
+    pruner_config.interval = config_.prune_interval;
+    pruner_config.limit = config_.prune_limit;
+    pruner_config.max_age = config_.prune_max_age;
+    pruner_ = std::make_unique<plugins::Pruner>(*pool_, pruner_config, clock_, leader);
+    pruner_->start();
+  }
+  if (config_.lifeline) {
+    plugins::LifelineConfig lifeline_config;
+    lifeline_config.prefix = config_.prefix;
+    lifeline_config.interval = config_.rescue_interval;
+    lifeline_config.rescue_after = config_.rescue_after;
+    lifeline_ = std::make_unique<plugins::Lifeline>(*pool_, lifeline_config, clock_, leader);
+    lifeline_->start();
+  }
+  if (cron_) cron_->start();
 }
 
 void Node::handle_insert(const std::string& json) {

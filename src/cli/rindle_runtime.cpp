@@ -1,0 +1,38 @@
+#include "cli/rindle_runtime.hpp"
+
+#include "oban/db/schema.hpp"
+#include "rindle/mux_sync_provider_asset.hpp"
+
+namespace cli {
+
+RindleRuntime::RindleRuntime(oban::NodeConfig config) : config_(std::move(config)) {
+  const auto rindle_config = rindle::RindleConfig::from_env();
+  int limit = 0;
+  for (const auto& [queue, queue_limit] : config_.queues) limit += queue_limit;
+  // One connection per running job at most, plus the coordinator's.
+  pool_ = std::make_unique<oban::db::ConnectionPool>(config_.dsn, static_cast<std::size_t>(limit) + 2);
+  mux_ = std::make_unique<rindle::MuxClient>(rindle::MuxClientConfig::from_env());
+  mux_rate_ = std::make_unique<rindle::TokenBucket>(rindle_config.mux_rate_limit);
+  node_ = std::make_unique<oban::Node>(config_, registry_);
+  config_.node = node_->name();
+  // Rindle's tables live beside Oban's: the same schema as the prefix.
+  int schema_version = oban::db::kCurrentSchemaVersion;
+  {
+    auto conn = pool_->acquire();
+    schema_version = oban::db::schema_version(*conn, config_.prefix);
+  }
+  inserter_ = std::make_unique<oban::Inserter>(*pool_, config_.prefix, oban::SystemClock::instance(), schema_version);
+  services_ = std::make_unique<rindle::RindleServices>(
+      rindle::RindleServices{*pool_, *inserter_, *mux_, *mux_rate_, rindle_config, config_.prefix});
+  rindle::register_rindle_workers(registry_, *services_);
+}
+
+RindleRuntime::~RindleRuntime() { stop(); }
+
+void RindleRuntime::start() { node_->start(); }
+
+void RindleRuntime::stop() noexcept {
+  if (node_) node_->stop();
+}
+
+}  // namespace cli
