@@ -23,8 +23,10 @@ bool is_transient(const std::exception& error);
 
 class ConnectionPool;
 
-// A connection borrowed from the pool; returned when destroyed. If the connection
-// broke while leased, the pool replaces it.
+// A connection borrowed from the pool; returned when destroyed. If the connection broke
+// while leased, or the lease ends while an exception unwinds through it, the pool drops
+// the connection and opens a fresh one next time: a connection that saw an error is not
+// trusted again.
 class Lease {
  public:
   Lease(ConnectionPool& pool, std::unique_ptr<pqxx::connection> conn);
@@ -33,10 +35,14 @@ class Lease {
   ~Lease();
   pqxx::connection& operator*() { return *conn_; }
   pqxx::connection* operator->() { return conn_.get(); }
+  // Drop this connection instead of returning it (after an error caught inside the lease).
+  void discard() noexcept { discarded_ = true; }
 
  private:
   ConnectionPool* pool_;
   std::unique_ptr<pqxx::connection> conn_;
+  int exceptions_at_start_;
+  bool discarded_ = false;
 };
 
 class ConnectionPool {
@@ -53,7 +59,7 @@ class ConnectionPool {
 
  private:
   friend class Lease;
-  void release(std::unique_ptr<pqxx::connection> conn);
+  void release(std::unique_ptr<pqxx::connection> conn, bool trusted);
 
   const std::string dsn_;
   const std::size_t size_;

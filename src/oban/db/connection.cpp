@@ -37,10 +37,15 @@ bool is_transient(const std::exception& error) {
   return false;
 }
 
-Lease::Lease(ConnectionPool& pool, std::unique_ptr<pqxx::connection> conn) : pool_(&pool), conn_(std::move(conn)) {}
-Lease::Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
+Lease::Lease(ConnectionPool& pool, std::unique_ptr<pqxx::connection> conn)
+    : pool_(&pool), conn_(std::move(conn)), exceptions_at_start_(std::uncaught_exceptions()) {}
+Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_),
+      conn_(std::move(other.conn_)),
+      exceptions_at_start_(other.exceptions_at_start_),
+      discarded_(other.discarded_) {}
 Lease::~Lease() {
-  if (conn_) pool_->release(std::move(conn_));
+  if (conn_) pool_->release(std::move(conn_), !discarded_ && std::uncaught_exceptions() <= exceptions_at_start_);
 }
 
 ConnectionPool::ConnectionPool(std::string dsn, std::size_t size) : dsn_(std::move(dsn)), size_(size) {}
@@ -66,9 +71,9 @@ Lease ConnectionPool::acquire() {
   }
 }
 
-void ConnectionPool::release(std::unique_ptr<pqxx::connection> conn) {
+void ConnectionPool::release(std::unique_ptr<pqxx::connection> conn, bool trusted) {
   std::lock_guard lock{mutex_};
-  if (conn->is_open()) {
+  if (trusted && conn->is_open()) {
     idle_.push_back(std::move(conn));
   } else {
     --open_;  // a broken connection is dropped; the next acquire opens a fresh one

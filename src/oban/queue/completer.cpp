@@ -111,6 +111,7 @@ bool Completer::write_with_retry(const std::vector<db::JobAck>& acks) {
       } catch (const std::exception& e) {
         transient = db::is_transient(e) || !lease->is_open();
         message = e.what();
+        lease.discard();
       }
     } catch (const std::exception& e) {  // could not even connect
       message = e.what();
