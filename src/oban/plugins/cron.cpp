@@ -117,8 +117,11 @@ CronTick Cron::run_once() {
     }
     NewJob job = entry->job;
     // Written from this node's clock rather than the DB default, so the same-minute check
-    // above compares like with like.
+    // above compares like with like. Scheduled at the same instant, as Elixir's row is
+    // (both its times are the one DB default); the explicit state keeps it available.
     job.inserted_at = now;
+    job.scheduled_at = now;
+    job.state = JobState::available;
     jobs.push_back(std::move(job));
     tick.inserted.push_back(entry->config.worker);
   }
