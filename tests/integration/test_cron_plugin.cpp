@@ -126,7 +126,12 @@ TEST_CASE("a matching minute inserts the row Elixir's cron wrote (fixture row 1)
     INFO(column);
     CHECK(ours.raw(column) == theirs.raw(column));
   }
-  CHECK(*ours.raw("meta") == R"({"cron": true, "cron_tz": "Etc/UTC", "cron_expr": "* * * * *", "cron_name": "104637035"})");
+  {
+    // The stored jsonb, as the fixture (and Elixir's INSERT parameter) spells it.
+    pqxx::read_transaction tx{f.schema.conn()};
+    CHECK(tx.exec("SELECT meta::text FROM " + f.schema.jobs_table())[0][0].as<std::string>() ==
+          R"({"cron": true, "cron_tz": "Etc/UTC", "cron_expr": "* * * * *", "cron_name": "104637035"})");
+  }
   CHECK(*ours.raw("args") == "{}");
   CHECK(*ours.raw("tags") == "[]");
   CHECK(*ours.raw("max_attempts") == "1");
