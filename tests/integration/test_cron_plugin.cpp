@@ -305,11 +305,24 @@ TEST_CASE("an invalid crontab throws listing every problem", "[cron]") {
   CHECK_NOTHROW(f.cron({good}, "America/New_York"));
 }
 
-TEST_CASE("start evaluates at minute boundaries and stop is idempotent", "[cron]") {
+TEST_CASE("start evaluates when the clock crosses a minute boundary; stop is prompt and idempotent", "[cron]") {
   Fixture f;
+  f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:34:59.95"));
   auto cron = f.cron({entry("* * * * *")});
   cron->start();
+  // The timer wakes when the 50 ms left of the clock's minute have passed (the manual clock
+  // stands still, so each evaluation lands on the same minute until the test moves it).
+  CHECK(cluster_test::wait_for([&] { return jobs_per_minute(f.schema).count("2026-11-28 09:34") == 1; }, 3000ms));
+  f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:35:59.95"));
+  CHECK(cluster_test::wait_for([&] { return jobs_per_minute(f.schema).count("2026-11-28 09:35") == 1; }, 3000ms));
+  // Back inside 09:35 (served already, so a late wake-up only skips): the next boundary is
+  // about a minute away, and stop must not wait for it.
+  f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:35:00.5"));
+  const auto stopping = std::chrono::steady_clock::now();
   cron->stop();
+  CHECK(std::chrono::steady_clock::now() - stopping < 1s);
   cron->stop();
-  CHECK(count_jobs(f.schema) == 0);
+  const auto minutes = jobs_per_minute(f.schema);
+  // Re-evaluating a minute skips it: one job each.
+  CHECK(minutes == std::map<std::string, int>{{"2026-11-28 09:34", 1}, {"2026-11-28 09:35", 1}});
 }
