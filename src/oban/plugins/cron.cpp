@@ -97,8 +97,12 @@ CronTick Cron::run_once() {
   }
   auto conn = pool_.acquire();
   pqxx::work tx{*conn};
-  tx.exec_params("SELECT pg_advisory_xact_lock($1, hashtext(name)) FROM unnest($2::text[]) AS name ORDER BY 1",
-                 kCronLockNamespace, db::text_array_literal(names));
+  // In ascending key order (the lock function returns void, which cannot be sorted on), so
+  // two leaders locking overlapping entries cannot deadlock.
+  tx.exec_params(
+      "SELECT k.key, pg_advisory_xact_lock($1, k.key) FROM"
+      " (SELECT DISTINCT hashtext(name) AS key FROM unnest($2::text[]) AS name ORDER BY 1) AS k ORDER BY k.key",
+      kCronLockNamespace, db::text_array_literal(names));
   // Jobs for these entries that any node inserted in this minute (meta GIN index).
   auto existing = tx.exec_params(
       "SELECT e.name FROM unnest($1::text[], $2::text[]) AS e(worker, name) WHERE EXISTS ("
@@ -117,8 +121,11 @@ CronTick Cron::run_once() {
     }
     NewJob job = entry->job;
     // Written from this node's clock rather than the DB default, so the same-minute check
-    // above compares like with like.
+    // above compares like with like. Scheduled at the same instant, as Elixir's row is
+    // (both its times are the one DB default); the explicit state keeps it available.
     job.inserted_at = now;
+    job.scheduled_at = now;
+    job.state = JobState::available;
     jobs.push_back(std::move(job));
     tick.inserted.push_back(entry->config.worker);
   }
