@@ -33,7 +33,9 @@ class Cron {
        std::string time_zone, const Clock& clock, std::function<bool()> is_leader);
   ~Cron();
 
-  // Evaluates the current minute of the clock; does nothing unless leader.
+  // Evaluates the current minute of the clock; does nothing unless leader. Thread-safe.
+  // Beyond Oban, the node also calls it when it gains leadership, so a minute whose
+  // boundary passed while no node led is still inserted (the same-minute skip keeps it once).
   CronTick run_once();
 
   void start();          // a timer at each minute boundary of the clock
@@ -56,7 +58,8 @@ class Cron {
   std::string timezone_;
   const Clock& clock_;
   std::function<bool()> is_leader_;
-  std::vector<Entry> entries_;  // touched only by the caller of run_once (the timer thread)
+  std::mutex run_mutex_;        // one run_once at a time (timer thread, leadership gained)
+  std::vector<Entry> entries_;  // guarded by run_mutex_ once started
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -78,6 +78,7 @@ Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& w
 Cron::~Cron() { stop(); }
 
 CronTick Cron::run_once() {
+  std::lock_guard run{run_mutex_};
   CronTick tick;
   if (entries_.empty() || !is_leader_()) return tick;
   const auto now = clock_.now();

@@ -171,7 +171,16 @@ void Node::stop() noexcept {
 void Node::start_cluster_duties() {
   const auto leader = [this] { return is_leader(); };
   if (peer_) {
-    peer_->on_change([name = config_.node](bool leads) { spdlog::info("peer.leadership node={} leader={}", name, leads); });
+    peer_->on_change([this](bool leads) {
+      spdlog::info("peer.leadership node={} leader={}", config_.node, leads);
+      if (!leads || !cron_) return;
+      // Catch up the current minute if its boundary passed while no node led.
+      try {
+        cron_->run_once();
+      } catch (const std::exception& e) {
+        spdlog::error("oban.cron.error error=\"{}\"", e.what());
+      }
+    });
     peer_->start();
   }
   if (config_.pruner) {
