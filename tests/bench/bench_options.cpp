@@ -36,8 +36,8 @@ std::vector<std::string> split(const std::string& text) {
 void scale_down(Options& o) {
   o.drain_jobs = 500;
   o.pgbench_seconds = 2;
-  o.pgbench_single_jobs = 20000;
-  o.pgbench_batched_jobs = 60000;
+  o.pgbench_single_jobs = 5000;
+  o.pgbench_batched_jobs = 30000;
   o.latency_notify_samples = 50;
   o.latency_poll_samples = 3;
   o.unique_single = 100;

@@ -10,8 +10,8 @@ struct Options {
   int drain_jobs = 100000;            // jobs pre-inserted for each drain
   int pgbench_seconds = 10;           // duration of each pgbench run
   int pgbench_clients = 2;            // pgbench client connections
-  int pgbench_single_jobs = 120000;   // jobs pre-inserted for the 1-per-fetch baseline
-  int pgbench_batched_jobs = 400000;  // jobs pre-inserted for the 50-per-fetch baseline
+  int pgbench_single_jobs = 30000;    // jobs pre-inserted for the 1-per-fetch baseline
+  int pgbench_batched_jobs = 200000;  // jobs pre-inserted for the 50-per-fetch baseline
   int latency_notify_samples = 1000;  // one job at a time, notifications on
   int latency_poll_samples = 40;      // one job at a time, poll only (1 s poll interval)
   int unique_single = 2000;           // unique inserts one at a time, per variant

@@ -1,6 +1,8 @@
 // Throughput: N no-op jobs inserted beforehand, drained by one node at limits 10 and 50,
 // and by two nodes at limit 50 each. The clock runs from start() until every job is
 // completed in the table (acks included).
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -47,6 +49,11 @@ double drain(Context& context, const std::string& label, int limit, int nodes) {
     if (!done) std::this_thread::sleep_for(std::chrono::milliseconds{2});
   }
   const double elapsed = seconds_since(start);
+  if (std::getenv("OBAN_BENCH_DEBUG")) {
+    std::fprintf(stderr, "\n%s: %.3f s, fetches", label.c_str(), elapsed);
+    for (auto& node : running) std::fprintf(stderr, " %llu", static_cast<unsigned long long>(node->producer("bench")->fetches()));
+    std::fprintf(stderr, "\n");
+  }
   for (auto& node : running) node->stop();
   const auto completed = count_jobs(*conn, prefix, "state = 'completed' AND attempt = 1");
   if (!done || completed != jobs || worker->double_runs() != 0 || worker->runs() != jobs) {
