@@ -37,7 +37,7 @@ void scale_down(Options& o) {
   o.drain_jobs = 500;
   o.pgbench_seconds = 2;
   o.pgbench_single_jobs = 5000;
-  o.pgbench_batched_jobs = 30000;
+  o.pgbench_batched_jobs = 100000;
   o.latency_notify_samples = 50;
   o.latency_poll_samples = 3;
   o.unique_single = 100;

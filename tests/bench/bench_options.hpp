@@ -14,8 +14,8 @@ struct Options {
   int pgbench_batched_jobs = 200000;  // jobs pre-inserted for the 50-per-fetch baseline
   int latency_notify_samples = 1000;  // one job at a time, notifications on
   int latency_poll_samples = 40;      // one job at a time, poll only (1 s poll interval)
-  int unique_single = 2000;           // unique inserts one at a time, per variant
-  int unique_batch = 20000;           // unique inserts in batches, per variant
+  int unique_single = 1000;           // unique inserts one at a time, per variant
+  int unique_batch = 5000;            // unique inserts in batches, per variant
   int unique_batch_size = 100;        // jobs per insert_all
   int fanout_rows = 10000;            // stuck provider rows the coordinator fans out over
   int memory_jobs = 100000;           // jobs drained by the measured child process
