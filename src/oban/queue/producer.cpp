@@ -169,7 +169,11 @@ void Producer::loop() {
     auto until = next_poll;
     if (wake_) until = std::min(until, next_fetch_allowed);
     if (auto deadline = next_deadline()) until = std::min(until, *deadline);
-    cv_.wait_until(lock, until, [&] { return stopping_ || (wake_ && SteadyClock::now() >= next_fetch_allowed); });
+    // A wake that arrives during the cooldown must shorten this wait to the cooldown's end,
+    // not be left for the next poll: return and recompute `until` when it would be missed.
+    cv_.wait_until(lock, until, [&] {
+      return stopping_ || (wake_ && (SteadyClock::now() >= next_fetch_allowed || until > next_fetch_allowed));
+    });
   }
 }
 
