@@ -103,6 +103,8 @@ PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(post
          << "full_page_writes = " << (options.fsync ? "on" : "off") << "\n"
          << "log_min_messages = warning\n"
          << options.extra_config << "\n";
+    // For investigations, e.g. OBAN_PG_EXTRA_CONFIG="log_min_duration_statement = 20".
+    if (const char* extra = std::getenv("OBAN_PG_EXTRA_CONFIG"); extra && *extra) conf << extra << "\n";
   }
   dsn_ = "host=" + dir_ + " dbname=postgres user=postgres";
   start_server();

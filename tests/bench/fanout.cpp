@@ -7,6 +7,7 @@
 #include "oban/insert/inserter.hpp"
 #include "rindle/mux_client.hpp"
 #include "rindle/mux_sync_coordinator.hpp"
+#include "rindle/mux_sync_provider_asset.hpp"
 #include "rindle/token_bucket.hpp"
 
 namespace bench {
@@ -64,7 +65,8 @@ void run_fanout(Context& context) {
            std::to_string(first.jobs_enqueued) + " of " + std::to_string(rows));
   } else {
     r.add({section, "fanout_" + key_suffix + "_s", fresh_s, "s",
-           std::to_string(rows) + " rows, fresh jobs; target < 1 s: " + (fresh_s < 1 ? "met" : "MISSED")});
+           std::to_string(rows) + " rows, fresh jobs, first run on a new connection; target < 1 s: " +
+               (fresh_s < 1 ? "met" : "MISSED")});
   }
   start = std::chrono::steady_clock::now();
   const auto second = coordinator.run_once();
@@ -73,6 +75,25 @@ void run_fanout(Context& context) {
     r.fail("fan-out again: " + std::to_string(second.jobs_conflicted) + " conflicts of " + std::to_string(rows));
   } else {
     r.add({section, "fanout_" + key_suffix + "_conflict_s", conflict_s, "s", "the next run: every job conflicts"});
+  }
+  // A node runs the coordinator every minute on a pooled connection whose backend has
+  // already grown its memory; the first run above also pays the page faults of growing it
+  // (expensive on this VM). With the jobs gone, the same rows are fresh again.
+  {
+    auto conn = pool.acquire();
+    pqxx::work tx{*conn};
+    tx.exec("DELETE FROM " + oban::db::qualified(schema, "oban_jobs"));
+    tx.commit();
+  }
+  start = std::chrono::steady_clock::now();
+  const auto third = coordinator.run_once();
+  const double warm_s = seconds_since(start);
+  if (third.jobs_enqueued != rows) {
+    r.fail("fan-out warm: enqueued " + std::to_string(third.jobs_enqueued) + " of " + std::to_string(rows));
+  } else {
+    r.add({section, "fanout_" + key_suffix + "_warm_s", warm_s, "s",
+           "fresh jobs again on the same connection (steady state); target < 1 s: " +
+               std::string(warm_s < 1 ? "met" : "MISSED")});
   }
 }
 

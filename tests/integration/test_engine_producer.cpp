@@ -160,3 +160,22 @@ TEST_CASE("two nodes drain 20,000 jobs, each run exactly once", "[producer]") {
   CHECK(query_count(schema, "SELECT count(DISTINCT attempted_by[1]) FROM " + schema.jobs_table() +
                                 " WHERE state = 'completed'") == 2);
 }
+
+TEST_CASE("a wake during the dispatch cooldown is not lost", "[producer]") {
+  // Completions wake the producer, often within 5 ms of its last fetch. With the poll 30 s
+  // away and no notifications, only those wakes can keep the queue moving: if one were
+  // dropped the drain would stall until the poll.
+  test_support::TestSchema schema{"cooldown"};
+  oban::WorkerRegistry registry;
+  auto worker = std::make_shared<CountingWorker>();
+  registry.add(worker);
+  PlainJob job;
+  job.worker = "Test.Counting";
+  job.queue = "q";
+  for (int i = 0; i < 300; ++i) insert_plain(schema, job, false);
+  oban::Node node{config_for(schema, "q", 5, false, 30s), registry};
+  node.start();
+  CHECK(wait_for([&] { return count_state(schema, "completed") == 300; }, 10s));
+  CHECK(worker->total.load() == 300);
+  node.stop();
+}

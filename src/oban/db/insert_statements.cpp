@@ -106,12 +106,16 @@ void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>
   const auto m = params.add(text_array_literal(metas));
   // jsonb::text is canonical (key order, spacing), so maps that compare equal hash alike.
   // hashtext runs on the one server all inserters share, so every inserter computes the
-  // same key whatever its build. The DISTINCT subquery is not flattened, so the locks are
-  // taken in ascending key order.
+  // same key whatever its build. Keys fall into kUniqueLockBuckets buckets, so a batch of
+  // any size takes at most that many locks: PostgreSQL's shared lock table holds only
+  // max_locks_per_transaction x max_connections entries (6,400 by default), and a
+  // 10,000-job fan-out with one lock per job would exhaust it. Jobs that could match
+  // share a key, hence a bucket; unrelated jobs sharing a bucket merely wait for each
+  // other. The DISTINCT subquery is not flattened, so locks are taken in ascending order.
   run(tx,
       "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(c.base || '|' || "
-      "c.args::text || '|' || c.meta::text) AS key FROM unnest(" + b + "::text[], " + a + "::jsonb[], " + m +
-      "::jsonb[]) AS c(base, args, meta) ORDER BY 1) AS k",
+      "c.args::text || '|' || c.meta::text) & " + std::to_string(kUniqueLockBuckets - 1) +
+      " AS key FROM unnest(" + b + "::text[], " + a + "::jsonb[], " + m + "::jsonb[]) AS c(base, args, meta) ORDER BY 1) AS k",
       params);
 }
 
@@ -177,14 +181,16 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
     const auto states = params.add(text_array_literal(state_names(check.states)));
     // Pairs (earlier planned row, candidate) are joined on the probe values when there are
     // any (a hash join), else on the other equalities of the check.
-    std::string probes;
+    std::string probes, table_probes;
     if (!check.args_probe.empty()) {
       const auto key = params.add(check.args_probe);
       probes += " AND p.args -> " + key + "::text = c.args -> " + key + "::text";
+      table_probes += " AND j.args -> " + key + "::text = c.args -> " + key + "::text";
     }
     if (!check.meta_probe.empty()) {
       const auto key = params.add(check.meta_probe);
       probes += " AND p.meta -> " + key + "::text = c.meta -> " + key + "::text";
+      table_probes += " AND j.meta -> " + key + "::text = c.meta -> " + key + "::text";
     }
     sql += ", cands" + n + " AS MATERIALIZED (SELECT * FROM unnest(" + params.add(int_array_literal(idx)) + "::int8[], " +
            params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(queues)) +
@@ -194,11 +200,22 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
     sql += ", pairs" + n + " AS (SELECT c.idx, array_agg(p.idx ORDER BY p.idx) AS earlier FROM cands" + n +
            " AS c JOIN planned AS p ON p.idx < c.idx" + probes + " AND " +
            unique_condition(check, "p", " = ANY(" + states + "::text[])") + " GROUP BY c.idx)";
-    selects += selects.empty() ? " " : " UNION ALL ";
-    selects += "SELECT " + job_columns("j") + ", c.idx, coalesce(e.earlier, '{}') FROM cands" + n +
-               " AS c LEFT JOIN pairs" + n + " AS e ON e.idx = c.idx LEFT JOIN LATERAL (SELECT * FROM " + table +
-               " AS o WHERE " + unique_condition(check, "o", " = ANY(" + states + "::text[]::" + state_type + "[])") +
-               " LIMIT 1) AS j ON true";
+    selects += selects.empty() ? " (" : " UNION ALL (";
+    const auto table_states = " = ANY(" + states + "::text[]::" + state_type + "[])";
+    if (!table_probes.empty() && members.size() > 1) {
+      // Many candidates with a scalar probe: one pass over the table, hash-joined on the
+      // probe value. A per-candidate lookup cannot use an index here: the GIN index on
+      // args (jsonb_ops) must intersect the posting list of the key itself, which holds
+      // every row, so each lookup costs milliseconds and 10,000 of them cost seconds.
+      // Any matching row will do, as with Elixir's LIMIT 1; the lowest id is taken.
+      selects += "SELECT DISTINCT ON (c.idx) " + job_columns("j") + ", c.idx, coalesce(e.earlier, '{}') FROM cands" +
+                 n + " AS c LEFT JOIN pairs" + n + " AS e ON e.idx = c.idx LEFT JOIN " + table + " AS j ON " +
+                 unique_condition(check, "j", table_states) + table_probes + " ORDER BY c.idx, j.id)";
+    } else {
+      selects += "SELECT " + job_columns("j") + ", c.idx, coalesce(e.earlier, '{}') FROM cands" + n +
+                 " AS c LEFT JOIN pairs" + n + " AS e ON e.idx = c.idx LEFT JOIN LATERAL (SELECT * FROM " + table +
+                 " AS o WHERE " + unique_condition(check, "o", table_states) + " LIMIT 1) AS j ON true)";
+    }
   }
   sql += selects;
 

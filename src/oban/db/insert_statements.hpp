@@ -16,6 +16,8 @@ namespace oban::db {
 // The advisory lock namespace of C++ inserters: "OBAN" in ASCII. Used only with the
 // two-int4 form, whose key space never meets Elixir's single-bigint keys.
 constexpr std::int32_t kUniqueLockNamespace = 0x4F42414E;
+// Unique lock keys are folded into this many buckets (a power of two): see lock_unique_keys.
+constexpr std::int32_t kUniqueLockBuckets = 1024;
 
 // Statements sent by the functions below since the process started; lets tests check
 // that a batch costs a handful of statements, not one per job.
