@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,6 +79,7 @@ class Producer {
   void expire_timeouts();
   std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
   void acked(std::int64_t id);
+  void performed(std::int64_t id);
 
   ProducerConfig config_;
   db::ConnectionPool& pool_;
@@ -91,6 +93,9 @@ class Producer {
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable cv_;
   std::map<std::int64_t, std::shared_ptr<Run>> running_;
+  // Ids in running_ whose perform returned and whose ack is with the completer: they no
+  // longer hold one of the limit's slots, so the next fetch overlaps their ack write.
+  std::set<std::int64_t> performed_;
   int limit_;
   bool paused_;
   bool wake_ = true;       // a fetch is wanted

@@ -153,7 +153,8 @@ void Producer::loop() {
     if ((wake_ || poll_due) && now >= next_fetch_allowed) {
       wake_ = false;
       if (poll_due) next_poll = now + config_.poll_interval;
-      if (!draining_ && !paused_ && static_cast<int>(running_.size()) < limit_) {
+      if (!draining_ && !paused_ && static_cast<int>(running_.size() - performed_.size()) < limit_) {
+        const auto fetch_started = now;
         fetch(lock);
         now = SteadyClock::now();
         if (failures_ > 0) {
@@ -161,7 +162,9 @@ void Producer::loop() {
           next_poll = std::min(next_poll, now + delay);
           next_fetch_allowed = now + delay;
         } else {
-          next_fetch_allowed = now + kDispatchCooldown;
+          // At most one fetch per cooldown: counted from the fetch's start, so a fetch that
+          // itself took longer (a commit with fsync) is not followed by a further wait.
+          next_fetch_allowed = fetch_started + kDispatchCooldown;
         }
       }
       continue;
@@ -180,7 +183,7 @@ void Producer::loop() {
 void Producer::fetch(std::unique_lock<std::mutex>& lock) {
   db::FetchRequest request;
   request.queue = config_.queue;
-  request.demand = limit_ - static_cast<int>(running_.size());
+  request.demand = limit_ - static_cast<int>(running_.size() - performed_.size());
   request.node = config_.node;
   request.producer_uuid = config_.uuid;
   if (config_.only_registered_workers) request.workers = registry_.names();
@@ -220,10 +223,14 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
 void Producer::launch(const std::shared_ptr<Run>& run) {
   threads_.submit([run] {
     const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token());
-    std::lock_guard run_lock{run->mutex};
-    if (run->claimed) return;  // timed out, pkilled or abandoned at shutdown: that decided the ack
-    run->claimed = true;
-    run->owner->finish(run, execution);
+    {
+      std::lock_guard run_lock{run->mutex};
+      if (run->claimed) return;  // timed out, pkilled or abandoned at shutdown: that decided the ack
+      run->claimed = true;
+      run->owner->finish(run, execution);
+    }
+    // Outside run->mutex: the producer takes mutex_ before any run's mutex.
+    run->owner->performed(run->job.id);
   });
 }
 
@@ -260,10 +267,22 @@ std::optional<SteadyClock::time_point> Producer::next_deadline() const {
   return earliest;
 }
 
+void Producer::performed(std::int64_t id) {
+  {
+    std::lock_guard lock{mutex_};
+    // The ack may already be written (and the run erased) by the time we get here.
+    if (running_.count(id) == 0) return;
+    performed_.insert(id);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Producer::acked(std::int64_t id) {
   {
     std::lock_guard lock{mutex_};
     running_.erase(id);
+    performed_.erase(id);
     wake_ = true;
   }
   cv_.notify_all();
