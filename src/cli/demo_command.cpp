@@ -18,8 +18,6 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
-#include "oban/insert/inserter.hpp"
-#include "rindle/mux_sync_coordinator.hpp"
 #include "testkit/fake_mux.hpp"
 #include "testkit/private_postgres.hpp"
 
@@ -180,17 +178,8 @@ int demo_command(const Args& args) {
     std::cout << "Started rindle-worker run --node demo-node-" << n << " (log: " << log << ")\n";
   }
 
-  // Cron inserts the coordinator at each minute boundary; the demo also inserts one now,
-  // as if the minute had just turned, so the work starts at once.
-  {
-    oban::db::ConnectionPool pool{postgres.dsn(), 1};
-    oban::Inserter inserter{pool, schema};
-    oban::NewJob coordinator;
-    coordinator.worker = rindle::kCoordinatorWorker;
-    coordinator.queue = rindle::kProviderQueue;
-    coordinator.max_attempts = 1;
-    inserter.insert(coordinator);
-  }
+  // No job is inserted by hand: the node that wins the election runs cron for the current
+  // minute at once (its catch-up on gaining leadership), then at each minute boundary.
 
   const auto rows_sql = "SELECT state, count(*) FROM " + oban::db::qualified(schema, "media_provider_assets") + " GROUP BY 1";
   const auto jobs_sql = "SELECT state::text, count(*) FROM " + oban::db::qualified(schema, "oban_jobs") + " GROUP BY 1";
