@@ -50,6 +50,8 @@ int run(const std::vector<std::string>& argv, const std::string& user, const std
       const passwd* pw = getpwnam(user.c_str());
       if (!pw || setgroups(0, nullptr) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) _exit(126);
     }
+    // The caller's directory may be closed to the unprivileged user (a clone under /root).
+    if (chdir("/tmp") != 0) _exit(125);
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
