@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/parse_options.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
@@ -138,13 +139,9 @@ int demo_command(const Args& args) {
       ("rows", po::value<int>()->default_value(240), "media_provider_assets rows to sync")
       ("nodes", po::value<int>()->default_value(2), "rindle-worker processes")
       ("timeout", po::value<int>()->default_value(150), "seconds before giving up");
-  po::variables_map vars;
-  po::store(po::command_line_parser(args).options(options).run(), vars);
-  po::notify(vars);
-  if (vars.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto parsed = parse_options(args, options);
+  if (!parsed) return 0;
+  const auto& vars = *parsed;
   const int rows = vars["rows"].as<int>();
   const int nodes = vars["nodes"].as<int>();
   const auto timeout = std::chrono::seconds{vars["timeout"].as<int>()};

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_options.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/schema.hpp"
 #include "oban/insert/inserter.hpp"
@@ -24,13 +25,9 @@ int insert_command(const Args& args) {
       ("schedule-in", po::value<int>(), "seconds from now (makes the job scheduled)")
       ("unique-period", po::value<int>(), "unique over args, queue and worker for this many seconds")
       ("prefix", po::value<std::string>()->default_value(env_or("OBAN_PREFIX", "public")), "schema (env OBAN_PREFIX)");
-  po::variables_map vars;
-  po::store(po::command_line_parser(args).options(options).run(), vars);
-  if (vars.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
-  po::notify(vars);
+  const auto parsed = parse_options(args, options);
+  if (!parsed) return 0;
+  const auto& vars = *parsed;
   oban::NewJob job;
   job.worker = vars["worker"].as<std::string>();
   job.args = vars["args"].as<std::string>();

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_options.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/schema.hpp"
 
@@ -18,13 +19,9 @@ int migrate_command(const Args& args) {
        "schema holding oban_jobs (env OBAN_PREFIX)")
       ("version", po::value<int>()->default_value(oban::db::kCurrentSchemaVersion), "target version (1..14)")
       ("with-rindle", po::bool_switch(), "also create Rindle's media_assets and media_provider_assets");
-  po::variables_map vars;
-  po::store(po::command_line_parser(args).options(options).run(), vars);
-  po::notify(vars);
-  if (vars.count("help")) {
-    std::cout << options << "\nDATABASE_URL names the database.\n";
-    return 0;
-  }
+  const auto parsed = parse_options(args, options, "DATABASE_URL names the database.\n");
+  if (!parsed) return 0;
+  const auto& vars = *parsed;
   const auto prefix = vars["prefix"].as<std::string>();
   auto conn = oban::db::connect(database_url_from_env());
   const auto result = oban::db::migrate(*conn, prefix, vars["version"].as<int>());

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/node_options.hpp"
+#include "cli/parse_options.hpp"
 #include "cli/rindle_runtime.hpp"
 
 namespace po = boost::program_options;
@@ -15,17 +16,14 @@ int run_command(const Args& args) {
   po::options_description options{"rindle-worker run: run Rindle's workers on an Oban queue"};
   options.add_options()("help,h", "show this help");
   add_node_options(options);
-  po::variables_map vars;
-  po::store(po::command_line_parser(args).options(options).run(), vars);
-  po::notify(vars);
-  if (vars.count("help")) {
-    std::cout << options
-              << "\nEnvironment: DATABASE_URL (required), RINDLE_MUX_TOKEN_ID, RINDLE_MUX_TOKEN_SECRET,\n"
-                 "RINDLE_MUX_BASE_URL (https://api.mux.com), RINDLE_MUX_RATE_LIMIT (5 per second),\n"
-                 "RINDLE_PROVIDER_POLLING_FLOOR_SECONDS (30), RINDLE_PROVIDER_POLLING_BATCH_SIZE (1000),\n"
-                 "RINDLE_PROVIDER_STUCK_THRESHOLD_SECONDS (7200).\n";
-    return 0;
-  }
+  const auto parsed = parse_options(
+      args, options,
+      "Environment: DATABASE_URL (required), RINDLE_MUX_TOKEN_ID, RINDLE_MUX_TOKEN_SECRET,\n"
+      "RINDLE_MUX_BASE_URL (https://api.mux.com), RINDLE_MUX_RATE_LIMIT (5 per second),\n"
+      "RINDLE_PROVIDER_POLLING_FLOOR_SECONDS (30), RINDLE_PROVIDER_POLLING_BATCH_SIZE (1000),\n"
+      "RINDLE_PROVIDER_STUCK_THRESHOLD_SECONDS (7200).\n");
+  if (!parsed) return 0;
+  const auto& vars = *parsed;
   // Block the stop signals in every thread the node starts; this thread waits for them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);

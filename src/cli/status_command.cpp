@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/parse_options.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
@@ -18,13 +19,9 @@ int status_command(const Args& args) {
       ("help,h", "show this help")
       ("prefix", po::value<std::string>()->default_value(env_or("OBAN_PREFIX", "public")),
        "schema holding oban_jobs (env OBAN_PREFIX)");
-  po::variables_map vars;
-  po::store(po::command_line_parser(args).options(options).run(), vars);
-  po::notify(vars);
-  if (vars.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  const auto parsed = parse_options(args, options);
+  if (!parsed) return 0;
+  const auto& vars = *parsed;
   const auto prefix = vars["prefix"].as<std::string>();
   auto conn = oban::db::connect(database_url_from_env());
   const int version = oban::db::schema_version(*conn, prefix);
