@@ -1,7 +1,10 @@
 #include "testkit/private_postgres.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -71,6 +74,23 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+// A port the kernel just handed out on 127.0.0.1 and took back: free unless someone else
+// grabs it in the moment before the server binds it (start_server() retries then).
+int free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed while looking for a free port");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  close(fd);
+  if (!ok) throw std::runtime_error("cannot find a free TCP port on 127.0.0.1");
+  return ntohs(address.sin_port);
+}
+
 }  // namespace
 
 PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(postgres_bin_dir()) {
@@ -86,9 +106,14 @@ PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(post
     if (chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot chown " + dir_);
   }
   const std::string log = dir_ + "/setup.log";
-  const int status = run({bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "postgres", "--auth=trust", "--no-sync",
-                          "-E", "UTF8", "--locale=C"},
-                         run_as_, log);
+  // TCP logins (the fault suite's path, as a production DSN would go) need a password.
+  const std::vector<std::string> auth = options.listen_tcp
+                                            ? std::vector<std::string>{"--auth-local=trust", "--auth-host=scram-sha-256"}
+                                            : std::vector<std::string>{"--auth=trust"};
+  std::vector<std::string> initdb{bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "postgres", "--no-sync",
+                                  "-E", "UTF8", "--locale=C"};
+  initdb.insert(initdb.end(), auth.begin(), auth.end());
+  const int status = run(initdb, run_as_, log);
   if (status != 0) {
     const std::string output = read_file(log);
     fs::remove_all(dir_);
@@ -96,7 +121,7 @@ PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(post
   }
   {
     std::ofstream conf{dir_ + "/data/postgresql.conf", std::ios::app};
-    conf << "\nlisten_addresses = ''\n"
+    conf << "\nlisten_addresses = '" << (options.listen_tcp ? "127.0.0.1" : "") << "'\n"
          << "unix_socket_directories = '" << dir_ << "'\n"
          << "max_connections = " << options.max_connections << "\n"
          << "shared_buffers = 128MB\n"
@@ -108,8 +133,29 @@ PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(post
     // For investigations, e.g. OBAN_PG_EXTRA_CONFIG="log_min_duration_statement = 20".
     if (const char* extra = std::getenv("OBAN_PG_EXTRA_CONFIG"); extra && *extra) conf << extra << "\n";
   }
-  dsn_ = "host=" + dir_ + " dbname=postgres user=postgres";
-  start_server();
+  if (!options.listen_tcp) {
+    dsn_ = "host=" + dir_ + " dbname=postgres user=postgres";
+    start_server();
+    return;
+  }
+  // The port names the unix socket too, so the DSN carries it.
+  for (int attempt = 1;; ++attempt) {
+    port_ = free_tcp_port();
+    {
+      std::ofstream conf{dir_ + "/data/postgresql.conf", std::ios::app};
+      conf << "port = " << port_ << "\n";  // the last setting wins
+    }
+    dsn_ = "host=" + dir_ + " port=" + std::to_string(port_) + " dbname=postgres user=postgres";
+    try {
+      start_server();
+      return;
+    } catch (const std::exception&) {
+      if (attempt == 3) {
+        fs::remove_all(dir_);
+        throw;
+      }
+    }
+  }
 }
 
 void PrivatePostgres::start_server() {
@@ -122,9 +168,15 @@ void PrivatePostgres::start_server() {
   running_ = true;
 }
 
-void PrivatePostgres::restart() {
-  run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "fast", "-w", "stop"}, run_as_, dir_ + "/setup.log");
+void PrivatePostgres::stop_server(StopMode mode) {
+  run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", mode == StopMode::immediate ? "immediate" : "fast", "-w",
+       "stop"},
+      run_as_, dir_ + "/setup.log");
   running_ = false;
+}
+
+void PrivatePostgres::restart(StopMode mode) {
+  stop_server(mode);
   start_server();
 }
 
