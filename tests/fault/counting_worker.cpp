@@ -46,6 +46,7 @@ oban::JobResult CountingWorker::perform(oban::JobContext& context) {
   if (first && mode == "error_once") return oban::JobResult::error("scripted error on the first run");
   if (first && mode == "snooze_once") return oban::JobResult::snooze(1);
   if (first && mode == "bad_utf8_once") throw std::runtime_error("scripted bytes \xC3\x28 are not UTF-8");
+  if (first && mode == "bad_utf8_reason_once") return oban::JobResult::error("scripted reason \xC3\x28 not UTF-8");
   if (first && mode == "nul_once") throw std::runtime_error(std::string{"scripted NUL "} + '\0' + " inside");
   return oban::JobResult::ok();
 }
@@ -69,7 +70,9 @@ int CountingWorker::total_runs() const {
 }
 
 Expected expected_for(const std::string& mode) {
-  if (mode == "error_once" || mode == "bad_utf8_once" || mode == "nul_once") return {2, 1, 0};
+  if (mode == "error_once" || mode == "bad_utf8_once" || mode == "bad_utf8_reason_once" || mode == "nul_once") {
+    return {2, 1, 0};
+  }
   if (mode == "snooze_once") return {2, 0, 1};
   return {1, 0, 0};
 }

@@ -4,10 +4,11 @@
 // run twice or never. Args (all optional):
 //   "mode": "ok" (default) | "error_once" (returns {:error, _} on its first run) |
 //           "snooze_once" (snoozes 1 s on its first run) | "bad_utf8_once" (throws a text with
-//           the bytes C3 28 on its first run) | "nul_once" (throws a text with a NUL byte)
+//           the bytes C3 28 on its first run) | "bad_utf8_reason_once" (returns {:error, _}
+//           with those bytes in the reason) | "nul_once" (throws a text with a NUL byte)
 //   "sleep_ms": how long the run takes (the stop token cuts it short)
-//   "db": true: the run reads from the database through the node's pool, as real workers do,
-//         so a dead pooled connection handed to it fails the attempt
+//   "db": true: the run reads from the database through the workers' pool, as Rindle's
+//         workers do, so a dead pooled connection handed to it fails the attempt
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -31,7 +32,7 @@ class CountingWorker final : public oban::Worker {
   // 1 s, so a scripted failure is retried within the scenario.
   std::int64_t backoff(const oban::Job& job) const override;
 
-  // The pool "db" runs use (the node's); set before the node starts.
+  // The pool "db" runs use; set before the node starts.
   void use_pool(oban::db::ConnectionPool* pool) { pool_.store(pool); }
 
   int runs(std::int64_t id) const;

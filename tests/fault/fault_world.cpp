@@ -26,6 +26,13 @@ std::string Census::line(const std::string& scenario) const {
   return out.str();
 }
 
+std::string Census::get(const std::string& key) const {
+  for (const auto& [name, value] : extra) {
+    if (name == key) return value;
+  }
+  return "";
+}
+
 FaultWorld::FaultWorld(std::string scenario, bool with_rindle)
     : scenario_(std::move(scenario)), worker_(std::make_shared<CountingWorker>()) {
   LogCapture::instance().clear();
@@ -125,13 +132,14 @@ long FaultWorld::secrets_leaked() {
   return leaks;
 }
 
-Census FaultWorld::census() {
+Census FaultWorld::census(const std::string& where_clause) {
   Census c;
   const auto runs = worker_->all_runs();
   pqxx::nontransaction tx{admin()};
   const auto rows = tx.exec_params(
       "SELECT id, state::text, attempt, max_attempts, coalesce(cardinality(errors), 0), "
-      "coalesce(args->>'mode', 'ok') FROM " + jobs_table_ + " WHERE worker = $1",
+      "CASE WHEN jsonb_typeof(args) = 'object' THEN coalesce(args->>'mode', 'ok') ELSE 'ok' END FROM " +
+          jobs_table_ + " WHERE worker = $1 AND (" + where_clause + ")",
       kWorkerName);
   for (const auto& row : rows) {
     const auto id = row[0].as<std::int64_t>();
@@ -164,8 +172,14 @@ void FaultWorld::report_and_check(const Census& census) {
   const bool clean = census.completed == census.inserted && census.runs_unexpected == 0 &&
                      census.left_executing == 0 && census.attempts_burned == 0 && census.secrets_in_logs == 0;
   if (!clean) {
-    std::cout << "  last log lines of " << scenario_ << ":\n";
-    for (const auto& line : LogCapture::instance().tail(25)) std::cout << "    " << line;
+    // The whole log, for whoever investigates; the last lines here.
+    const std::string path = "/tmp/oban-fault-" + scenario_ + ".log";
+    if (std::FILE* file = std::fopen(path.c_str(), "w")) {
+      for (const auto& line : LogCapture::instance().lines()) std::fputs(line.c_str(), file);
+      std::fclose(file);
+    }
+    std::cout << "  full log: " << path << "; last lines:\n";
+    for (const auto& line : LogCapture::instance().tail(15)) std::cout << "    " << line;
     if (!first_leak_.empty()) std::cout << "  first leak: " << first_leak_ << "\n";
     std::cout << std::flush;
   }

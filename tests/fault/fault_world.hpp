@@ -34,6 +34,8 @@ struct Census {
 
   void add(std::string key, long value) { extra.emplace_back(std::move(key), std::to_string(value)); }
   void add(std::string key, std::string value) { extra.emplace_back(std::move(key), std::move(value)); }
+  // The extra count named `key` ("" when absent).
+  std::string get(const std::string& key) const;
   std::string line(const std::string& scenario) const;
 };
 
@@ -85,7 +87,7 @@ class FaultWorld {
   // connection's failure, a duplicate entry from a blindly repeated ack), an attempt number
   // beyond the runs it had (a fetch whose job never ran), or a max_attempts raised beyond
   // its own snoozes.
-  Census census();
+  Census census(const std::string& where_clause = "TRUE");
   // Prints the census line (and on a failed expectation the last log lines), and checks
   // that every job completed, ran as expected, none is left executing, no attempt was
   // burned and no secret leaked.
