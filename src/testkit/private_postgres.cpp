@@ -107,9 +107,9 @@ PrivatePostgres::PrivatePostgres(PrivatePostgresOptions options) : bin_dir_(post
   }
   const std::string log = dir_ + "/setup.log";
   // TCP logins (the fault suite's path, as a production DSN would go) need a password.
-  const std::vector<std::string> auth = options.listen_tcp
-                                            ? std::vector<std::string>{"--auth-local=trust", "--auth-host=scram-sha-256"}
-                                            : std::vector<std::string>{"--auth=trust"};
+  const std::vector<std::string> auth =
+      options.listen_tcp ? std::vector<std::string>{"--auth-local=trust", "--auth-host=scram-sha-256"}
+                         : std::vector<std::string>{"--auth=trust"};
   std::vector<std::string> initdb{bin_dir_ + "/initdb", "-D", dir_ + "/data", "-U", "postgres", "--no-sync",
                                   "-E", "UTF8", "--locale=C"};
   initdb.insert(initdb.end(), auth.begin(), auth.end());

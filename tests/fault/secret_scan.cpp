@@ -25,7 +25,9 @@ SecretScan::SecretScan(std::string_view secret) {
   // Pieces of exactly kMinFragment characters suffice: any longer piece contains one.
   for (const std::string& form : {std::string{secret}, percent_encode(secret)}) {
     const std::size_t length = std::min(kMinFragment, form.size());
-    for (std::size_t start = 0; start + length <= form.size(); ++start) fragments_.push_back(form.substr(start, length));
+    for (std::size_t start = 0; start + length <= form.size(); ++start) {
+      fragments_.push_back(form.substr(start, length));
+    }
   }
   std::sort(fragments_.begin(), fragments_.end());
   fragments_.erase(std::unique(fragments_.begin(), fragments_.end()), fragments_.end());

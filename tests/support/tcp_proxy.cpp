@@ -97,7 +97,8 @@ class TcpProxy::Impl {
 // chunk, look at the messages it completes, forward it whole, read again.
 class TcpProxy::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl& proxy, tcp::socket client) : proxy_(proxy), client_(std::move(client)), server_(client_.get_executor()) {}
+  Connection(Impl& proxy, tcp::socket client)
+      : proxy_(proxy), client_(std::move(client)), server_(client_.get_executor()) {}
 
   void start(const tcp::endpoint& target, bool silenced) {
     error_code ignored;
@@ -191,7 +192,8 @@ class TcpProxy::Impl::Connection : public std::enable_shared_from_this<Connectio
         }
         break;
       case 'Q':  // simple Query: one or more statements
-        pg_wire::for_each_statement(pg_wire::cstring(message.body, at), [this](std::string_view s) { on_statement(s); });
+        pg_wire::for_each_statement(pg_wire::cstring(message.body, at),
+                                    [this](std::string_view sql) { on_statement(sql); });
         break;
       case 'P': {  // Parse: statement name, SQL
         auto name = pg_wire::cstring(message.body, at);

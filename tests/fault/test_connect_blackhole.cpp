@@ -1,0 +1,39 @@
+// k. Every connection cut, and for 8 s new ones accepted by a proxy that never answers (a
+// load balancer whose backend is gone; issue 10, point 6: "connecting has no timeout", "the
+// pool waits forever"). Connecting and waiting for a pooled connection are bounded, so once
+// the path works again every job completes.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "engine_hooks.hpp"
+#include "fault_world.hpp"
+#include "running_node.hpp"
+#include "support/tcp_proxy.hpp"
+
+using namespace fault;
+
+TEST_CASE("k. connections into a black hole for 8 s: bounded connects, everything completes", "[fault][blackhole]") {
+  FaultWorld world{"connect_blackhole"};
+  test_support::TcpProxy proxy{"127.0.0.1", world.server().port()};
+  auto config = world.node_config(world.server().dsn_for_port(proxy.port()), 5);
+  const bool connect_hook = hooks::set_connect_timeout(config, 2s);
+  const bool acquire_hook = hooks::set_acquire_timeout(config, 5s);
+  RunningNode node{world, config};
+  world.insert_jobs(100, {.sleep_ms = 20});
+  wait_for([&] { return world.count("state = 'completed'") >= 20; }, 20s);
+
+  proxy.silence_all();
+  proxy.drop_all();  // every open connection cut; every reconnect hangs after the TCP handshake
+  std::this_thread::sleep_for(8s);
+  proxy.pass_through();
+  world.wait_until_settled(40s);
+
+  auto census = world.census();
+  census.add("connect_timeout_hook", hooks::found(connect_hook));
+  census.add("acquire_timeout_hook", hooks::found(acquire_hook));
+  census.add("connections_accepted", proxy.connections_accepted());
+  proxy.drop_all();  // releases whatever still hangs on the black hole, so stop() can finish
+  node.stop();
+  world.report_and_check(census);
+}

@@ -1,0 +1,159 @@
+// g. SIGTERM to a real `rindle-worker run` while its jobs wait on a slow Mux and ignore their
+// stop tokens (issue 10, point 5): the process exits 0 within the grace plus the hard
+// deadline, with no crash (the ASan build catches a use after free: Mux answers are timed to
+// arrive while the node is torn down). Afterwards a node with the Lifeline rescues what the
+// shutdown left executing, so each job runs once, or twice when it was rescued.
+#include <csignal>
+
+#include <catch2/catch.hpp>
+
+#include <iostream>
+#include <thread>
+
+#include "child_process.hpp"
+#include "engine_hooks.hpp"
+#include "fault_world.hpp"
+#include "oban/insert/inserter.hpp"
+#include "oban/json/json_writer.hpp"
+#include "rindle/mux_client.hpp"
+#include "rindle/mux_sync_coordinator.hpp"
+#include "rindle/mux_sync_provider_asset.hpp"
+#include "rindle/token_bucket.hpp"
+#include "running_node.hpp"
+#include "secret_scan.hpp"
+#include "testkit/fake_mux.hpp"
+
+using namespace fault;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kMuxTokenId = "fault-mux-token-id";
+constexpr const char* kMuxTokenSecret = "Mx9!tokenSECRET/value";
+constexpr int kJobs = 12;
+constexpr auto kGrace = 1s;
+
+// A processing row of Rindle's media_provider_assets for Mux asset `mux_id`.
+void add_asset(FaultWorld& world, const std::string& mux_id) {
+  const auto asset = world.text(
+      "INSERT INTO fault.media_assets (id, state, storage_key, profile, kind, inserted_at, updated_at) VALUES "
+      "(gen_random_uuid(), 'available', 'media/' || gen_random_uuid(), 'video', 'video', now() - interval '60 s', "
+      "now() - interval '60 s') RETURNING id::text");
+  world.exec("INSERT INTO fault.media_provider_assets (id, asset_id, profile, provider_name, provider_asset_id, state, "
+             "inserted_at, updated_at) VALUES (gen_random_uuid(), '" + asset + "', 'video', 'mux', '" + mux_id +
+             "', 'processing', now() - interval '60 s', now() - interval '60 s')");
+  world.exec("INSERT INTO fault.oban_jobs (worker, queue, args, max_attempts) VALUES ('" +
+             std::string{rindle::kProviderAssetWorker} + "', '" + rindle::kProviderQueue + "', '" +
+             oban::json::ObjectWriter{}.add("provider_asset_id", mux_id).str() + "', 3)");
+}
+
+std::string mux_id(int i) { return "fault-asset-" + std::to_string(i); }
+
+bool has_crash_report(const std::string& output) {
+  for (const char* marker : {"AddressSanitizer", "LeakSanitizer", "ThreadSanitizer", "runtime error:",
+                             "terminate called", "Segmentation fault", "Aborted"}) {
+    if (output.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("g. SIGTERM with a slow Mux and workers that ignore their stop token", "[fault][sigterm]") {
+  FaultWorld world{"sigterm_slow_mux", true};
+  world.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA fault TO fault_user");
+  testkit::FakeMux mux{kMuxTokenId, kMuxTokenSecret};
+  // Answers 3.0 s, 3.1 s, ... after each request: the SIGTERM goes at first request + 2.2 s,
+  // so they arrive from 0.2 s before the grace ends to 1 s after, while the node stops and
+  // the process tears down. The last job's answer comes after 14 s: past any hard deadline.
+  for (int i = 0; i < kJobs; ++i) {
+    mux.set_asset(mux_id(i), "ready", {"playback-" + std::to_string(i)});
+    mux.set_delay(mux_id(i), i == kJobs - 1 ? 14000ms : std::chrono::milliseconds{3000 + 100 * i});
+    add_asset(world, mux_id(i));
+  }
+
+  ChildProcess child{{OBAN_RINDLE_WORKER_PATH, "run", "--queues", "rindle_provider:" + std::to_string(kJobs),
+                      "--no-cron", "--node", "fault-child", "--prefix", "fault", "--poll-interval", "0.2",
+                      "--shutdown-grace", std::to_string(std::chrono::duration<double>(kGrace).count())},
+                     {{"DATABASE_URL", world.server().direct_dsn()},
+                      {"RINDLE_MUX_BASE_URL", mux.base_url()},
+                      {"RINDLE_MUX_TOKEN_ID", kMuxTokenId},
+                      {"RINDLE_MUX_TOKEN_SECRET", kMuxTokenSecret},
+                      {"RINDLE_MUX_RATE_LIMIT", "1000"},
+                      {"RINDLE_SCHEMA", "fault"}}};
+  const bool all_asked = wait_for([&] { return mux.request_count() >= kJobs; }, 30s);
+  if (!all_asked) std::cout << child.output() << std::endl;
+  REQUIRE(all_asked);
+  auto first_request = mux.request_times().front();
+  std::this_thread::sleep_until(first_request + 2200ms);
+  const auto sent = std::chrono::steady_clock::now();
+  child.send(SIGTERM);
+  const auto bound = kGrace + hooks::kAssumedHardDeadline + 2s;  // 2 s for the process's own exit
+  auto status = child.wait(std::chrono::duration_cast<std::chrono::milliseconds>(bound));
+  const auto exit_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
+  if (!status) {
+    child.send(SIGKILL);
+    status = child.wait(5s);
+  }
+  const std::string output = child.output();
+  const long left_executing = world.count("state = 'executing'");
+  const long completed_by_child = world.count("state = 'completed'");
+
+  // The rescue: an in-process node running Rindle's worker, whose Lifeline puts back what
+  // the shutdown left executing; Mux answers at once now.
+  for (int i = 0; i < kJobs; ++i) mux.set_delay(mux_id(i), 0ms);
+  world.exec("UPDATE fault.oban_jobs SET attempted_at = attempted_at - interval '10 s' WHERE state = 'executing'");
+  oban::WorkerRegistry rindle_registry;
+  oban::db::ConnectionPool pool{world.server().direct_dsn(), 4};
+  oban::Inserter inserter{pool, "fault"};
+  rindle::MuxClientConfig mux_config;
+  mux_config.base_url = mux.base_url();
+  mux_config.token_id = kMuxTokenId;
+  mux_config.token_secret = kMuxTokenSecret;
+  rindle::MuxClient mux_client{mux_config};
+  rindle::TokenBucket mux_rate{1000, 50};
+  rindle::RindleServices services{pool, inserter, mux_client, mux_rate, rindle::RindleConfig{}, "fault"};
+  rindle::register_rindle_workers(rindle_registry, services);
+  auto config = world.node_config(world.server().direct_dsn(), kJobs);
+  config.queues = {{rindle::kProviderQueue, kJobs}};
+  config.rescue_after = 5s;
+  config.rescue_interval = 200ms;
+  {
+    oban::Node rescuer{config, rindle_registry};
+    rescuer.set_leader_check([] { return true; });
+    rescuer.start();
+    world.wait_until_settled(20s);
+    Watchdog watchdog{"stopping the rescuing node", 60s};
+    rescuer.stop();
+  }
+
+  Census census;
+  for (int i = 0; i < kJobs; ++i) {
+    const long runs = mux.request_count(mux_id(i));
+    const auto id = "args->>'provider_asset_id' = '" + mux_id(i) + "'";
+    ++census.inserted;
+    census.completed += world.count(id + " AND state = 'completed'");
+    census.left_executing += world.count(id + " AND state = 'executing'");
+    census.runs_once += runs == 1 ? 1 : 0;
+    census.runs_twice += runs == 2 ? 1 : 0;
+    census.attempts_burned +=
+        world.count(id + " AND (cardinality(errors) > 0 OR attempt > " + std::to_string(runs) + ")");
+  }
+  // Each job ran once, or twice when the shutdown left it executing and the Lifeline put it back.
+  census.runs_unexpected = kJobs - (census.runs_once + census.runs_twice);
+  if (census.runs_twice != left_executing) census.runs_unexpected += std::abs(census.runs_twice - left_executing);
+  world.note_text(output);
+  census.secrets_in_logs = world.secrets_leaked() + static_cast<long>(SecretScan{kMuxTokenSecret}.leaks(output));
+  census.add("exit", status ? describe_wait_status(*status) : std::string{"none"});
+  census.add("exit_after_ms", static_cast<long>(exit_ms.count()));
+  census.add("exit_bound_ms", static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(bound).count()));
+  census.add("crash_report", has_crash_report(output) ? 1 : 0);
+  census.add("completed_by_child", completed_by_child);
+  census.add("left_executing_by_child", left_executing);
+  world.report_and_check(census);
+  if (has_crash_report(output)) std::cout << "  child output:\n" << output << std::endl;
+  REQUIRE(status);
+  CHECK(describe_wait_status(*status) == "0");
+  CHECK(exit_ms <= bound);
+  CHECK_FALSE(has_crash_report(output));
+}
