@@ -12,6 +12,20 @@ namespace {
 
 bool contains_probe(std::string_view sql) { return sql.find("INSERT INTO fault_probe") != std::string_view::npos; }
 
+// One server for every section (each section runs the test case again from the top).
+fault::FaultServer& shared_server() {
+  static fault::FaultServer server;
+  static const bool created = [] {
+    pqxx::connection admin{server.admin_dsn()};
+    pqxx::nontransaction tx{admin};
+    tx.exec("CREATE TABLE fault_probe (n int)");
+    tx.exec(std::string{"GRANT SELECT, INSERT ON fault_probe TO "} + fault::kRole);
+    return true;
+  }();
+  (void)created;
+  return server;
+}
+
 long probe_rows(fault::FaultServer& server) {
   pqxx::connection admin{server.admin_dsn()};
   pqxx::nontransaction tx{admin};
@@ -21,12 +35,11 @@ long probe_rows(fault::FaultServer& server) {
 }  // namespace
 
 TEST_CASE("the proxy forwards, drops and goes silent on demand", "[proxy]") {
-  fault::FaultServer server;
+  fault::FaultServer& server = shared_server();
   {
     pqxx::connection admin{server.admin_dsn()};
     pqxx::nontransaction tx{admin};
-    tx.exec("CREATE TABLE fault_probe (n int)");
-    tx.exec(std::string{"GRANT SELECT, INSERT ON fault_probe TO "} + fault::kRole);
+    tx.exec("TRUNCATE fault_probe");
   }
   TcpProxy proxy{"127.0.0.1", server.port()};
   const auto dsn = server.dsn_for_port(proxy.port());
