@@ -1,6 +1,7 @@
 #include "fault_world.hpp"
 
 #include <condition_variable>
+#include <cstdlib>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -120,7 +121,7 @@ std::string FaultWorld::text(const std::string& sql) {
 void FaultWorld::exec(const std::string& sql) { text(sql); }
 
 bool FaultWorld::wait_until_settled(std::chrono::milliseconds timeout, const std::string& final_states) {
-  return wait_for([&] { return count("state NOT IN (" + final_states + ")") == 0; }, timeout, 100ms);
+  return wait_for([&] { return count("state NOT IN (" + final_states + ")") == 0; }, scaled(timeout), 100ms);
 }
 
 long FaultWorld::secrets_leaked() {
@@ -189,6 +190,15 @@ void FaultWorld::report_and_check(const Census& census) {
   CHECK(census.left_executing == 0);
   CHECK(census.attempts_burned == 0);
   CHECK(census.secrets_in_logs == 0);
+}
+
+std::chrono::milliseconds scaled(std::chrono::milliseconds timeout) {
+  static const double scale = [] {
+    const char* text = std::getenv("OBAN_FAULT_TIME_SCALE");
+    const double value = text != nullptr ? std::atof(text) : 1.0;
+    return value >= 1.0 ? value : 1.0;
+  }();
+  return std::chrono::milliseconds{static_cast<long>(static_cast<double>(timeout.count()) * scale)};
 }
 
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

@@ -72,7 +72,7 @@ class FaultWorld {
   std::string text(const std::string& sql);
   void exec(const std::string& sql);
 
-  // Polls until no job is outside `final_states` (SQL list), or `timeout`.
+  // Polls until no job is outside `final_states` (SQL list), or `timeout` (scaled()).
   bool wait_until_settled(std::chrono::milliseconds timeout, const std::string& final_states = "'completed'");
 
   // An exception text seen by the test; the secret scan reads these too.
@@ -107,6 +107,10 @@ class FaultWorld {
   std::vector<std::string> noted_texts_;
   std::string first_leak_;
 };
+
+// `timeout` times OBAN_FAULT_TIME_SCALE (default 1; the sanitizer builds run slower and set
+// it): for waits on progress, never for the length of a fault or a bound a scenario asserts.
+std::chrono::milliseconds scaled(std::chrono::milliseconds timeout);
 
 // Polls `condition` every `every` until it holds or `timeout` passes; returns its last value.
 bool wait_for(const std::function<bool()>& condition, std::chrono::milliseconds timeout,

@@ -18,7 +18,7 @@ TEST_CASE("h. invalid UTF-8 or a NUL in an exception text: the ack lands, the jo
   world.insert_jobs(1, {.mode = "nul_once"});
   world.insert_jobs(20);
   // The first runs fail at once; the retry comes after the worker's 1 s backoff.
-  world.wait_until_settled(15s);
+  world.wait_until_settled(10s);
   auto census = world.census();
   census.add("readable_utf8_entry",
              world.count("args->>'mode' = 'bad_utf8_once' AND errors[1]->>'error' LIKE '%scripted bytes%not UTF-8%'"));

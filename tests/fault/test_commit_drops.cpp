@@ -21,9 +21,9 @@ TEST_CASE("d. a proxy drops the connection right after the fetch's and the ack's
   world.insert_jobs(100, {.sleep_ms = 5});
   proxy.drop_after_commit(is_fetch, 2);
   node.producer().resume();
-  wait_for([&] { return proxy.drops_fired() == 2; }, 10s);
+  wait_for([&] { return proxy.drops_fired() == 2; }, scaled(10s));
   const int fetch_drops = proxy.drops_fired();
-  world.wait_until_settled(15s);
+  world.wait_until_settled(10s);
   const long stranded_after_fetch_drops = world.count("state = 'executing'");
 
   // Ack: the first acks carry first runs that error and snooze by design.
@@ -31,9 +31,9 @@ TEST_CASE("d. a proxy drops the connection right after the fetch's and the ack's
   world.insert_jobs(10, {.mode = "error_once", .sleep_ms = 5});
   world.insert_jobs(10, {.mode = "snooze_once", .sleep_ms = 5});
   world.insert_jobs(10, {.sleep_ms = 5});
-  wait_for([&] { return proxy.drops_fired() == fetch_drops + 3; }, 10s);
+  wait_for([&] { return proxy.drops_fired() == fetch_drops + 3; }, scaled(10s));
   const int ack_drops = proxy.drops_fired() - fetch_drops;
-  world.wait_until_settled(20s);
+  world.wait_until_settled(15s);
 
   auto census = world.census();
   census.add("fetch_drops", fetch_drops);

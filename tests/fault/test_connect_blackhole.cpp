@@ -21,13 +21,13 @@ TEST_CASE("k. connections into a black hole for 8 s: bounded connects, everythin
   const bool acquire_hook = hooks::set_acquire_timeout(config, 5s);
   RunningNode node{world, config};
   world.insert_jobs(100, {.sleep_ms = 20});
-  wait_for([&] { return world.count("state = 'completed'") >= 20; }, 20s);
+  wait_for([&] { return world.count("state = 'completed'") >= 20; }, scaled(20s));
 
   proxy.silence_all();
   proxy.drop_all();  // every open connection cut; every reconnect hangs after the TCP handshake
   std::this_thread::sleep_for(8s);
   proxy.pass_through();
-  world.wait_until_settled(40s);
+  world.wait_until_settled(30s);
 
   auto census = world.census();
   census.add("connect_timeout_hook", hooks::found(connect_hook));

@@ -18,13 +18,13 @@ TEST_CASE("a. immediate stop and restart of PostgreSQL under load", "[fault][res
   world.insert_jobs(3000, {.sleep_ms = 1});
   int restarts = 0;
   for (const long completed : {500L, 1300L, 2100L}) {
-    wait_for([&] { return world.count("state = 'completed'") >= 40 + completed; }, 30s);
+    wait_for([&] { return world.count("state = 'completed'") >= 40 + completed; }, scaled(30s));
     world.server().postgres().restart(testkit::StopMode::immediate);
     ++restarts;
   }
   // After the crashes: jobs that use the workers' pool, which holds only dead connections.
   world.insert_jobs(100, {.db = true});
-  world.wait_until_settled(40s);
+  world.wait_until_settled(30s);
   auto census = world.census();
   census.add("restarts", restarts);
   census.add("stranded_with_node_uuid",

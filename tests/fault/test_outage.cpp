@@ -32,7 +32,7 @@ TEST_CASE("f. a 30 s outage with jobs in flight: low CPU, everything completes",
   world.insert_jobs(20, {.sleep_ms = 20, .db = true});  // the workers' pool fills
   REQUIRE(world.wait_until_settled(20s));
   world.insert_jobs(200, {.sleep_ms = 50});
-  wait_for([&] { return world.count("state = 'completed'") >= 20 + 50; }, 30s);
+  wait_for([&] { return world.count("state = 'completed'") >= 20 + 50; }, scaled(30s));
 
   world.server().postgres().stop_server(testkit::StopMode::fast);
   const auto cpu_before = process_cpu();

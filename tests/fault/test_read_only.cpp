@@ -15,7 +15,7 @@ TEST_CASE("c. the database read-only for 20 s with jobs in flight", "[fault][rea
   FaultWorld world{"read_only_20s"};
   RunningNode node{world, world.node_config(world.server().direct_dsn(), 10)};
   world.insert_jobs(300, {.sleep_ms = 100});
-  wait_for([&] { return world.count("state = 'completed'") >= 50; }, 30s);
+  wait_for([&] { return world.count("state = 'completed'") >= 50; }, scaled(30s));
 
   world.exec("ALTER SYSTEM SET default_transaction_read_only = on");
   world.exec("SELECT pg_reload_conf()");
@@ -31,7 +31,7 @@ TEST_CASE("c. the database read-only for 20 s with jobs in flight", "[fault][rea
   world.exec("ALTER SYSTEM RESET default_transaction_read_only");
   world.exec("SELECT pg_reload_conf()");
 
-  world.wait_until_settled(30s);
+  world.wait_until_settled(20s);
   auto census = world.census();
   census.add("executing_when_writable_again", executing_at_end);
   census.add("held_acks_max", held_max < 0 ? std::string{"n/a"} : std::to_string(held_max));

@@ -81,14 +81,15 @@ TEST_CASE("g. SIGTERM with a slow Mux and workers that ignore their stop token",
                       {"RINDLE_MUX_TOKEN_SECRET", kMuxTokenSecret},
                       {"RINDLE_MUX_RATE_LIMIT", "1000"},
                       {"RINDLE_SCHEMA", "fault"}}};
-  const bool all_asked = wait_for([&] { return mux.request_count() >= kJobs; }, 30s);
+  const bool all_asked = wait_for([&] { return mux.request_count() >= kJobs; }, scaled(30s));
   if (!all_asked) std::cout << child.output() << std::endl;
   REQUIRE(all_asked);
   auto first_request = mux.request_times().front();
   std::this_thread::sleep_until(first_request + 2200ms);
   const auto sent = std::chrono::steady_clock::now();
   child.send(SIGTERM);
-  const auto bound = kGrace + hooks::kAssumedHardDeadline + 2s;  // 2 s for the process's own exit
+  // 2 s (scaled under sanitizers) for the process's own teardown.
+  const auto bound = kGrace + hooks::kAssumedHardDeadline + scaled(2s);
   auto status = child.wait(std::chrono::duration_cast<std::chrono::milliseconds>(bound));
   const auto exit_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent);
   if (!status) {

@@ -24,7 +24,7 @@ TEST_CASE("e. the LISTEN connection goes silent: the node notices, listens again
   config.stage_interval = 60s;
   const bool ping_hook = hooks::set_notifier_ping_interval(config, 1s);
   RunningNode node{world, config};
-  REQUIRE(wait_for([&] { return node->notifier()->connected() && proxy.listener_connections() == 1; }, 10s));
+  REQUIRE(wait_for([&] { return node->notifier()->connected() && proxy.listener_connections() == 1; }, scaled(10s)));
   // Notifications work before the silence (this is what the poll would otherwise hide).
   world.insert_jobs(5);
   REQUIRE(world.wait_until_settled(5s));

@@ -22,7 +22,7 @@ TEST_CASE("j. slow acks: executing rows and the ack backlog stay bounded", "[fau
   world.exec("CREATE TRIGGER slow_ack BEFORE UPDATE ON fault.oban_jobs FOR EACH ROW "
              "WHEN (OLD.state = 'executing' AND NEW.state <> 'executing') EXECUTE FUNCTION fault.slow_ack()");
   RunningNode node{world, world.node_config(world.server().direct_dsn(), kLimit)};
-  world.insert_jobs(200);
+  world.insert_jobs(120);
   long max_executing = 0;
   long max_backlog = -1;
   const bool settled = wait_for(

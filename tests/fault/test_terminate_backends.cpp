@@ -30,9 +30,9 @@ TEST_CASE("b. every backend terminated twice, idle and under load", "[fault][ter
 
   // Under load: killed twice while jobs are fetched, run and acked.
   world.insert_jobs(2000, {.sleep_ms = 2});
-  wait_for([&] { return world.count("state = 'completed'") >= 240 + 500; }, 30s);
+  wait_for([&] { return world.count("state = 'completed'") >= 240 + 500; }, scaled(30s));
   terminated += world.server().terminate_role_backends();
-  wait_for([&] { return world.count("state = 'completed'") >= 240 + 1200; }, 30s);
+  wait_for([&] { return world.count("state = 'completed'") >= 240 + 1200; }, scaled(30s));
   terminated += world.server().terminate_role_backends();
   world.wait_until_settled(30s);
 
