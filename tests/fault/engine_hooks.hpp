@@ -17,31 +17,21 @@ void set_duration(Field& field, milliseconds value) {
   field = std::chrono::duration_cast<Field>(value);
 }
 
-// NodeConfig::connect_timeout: bound on opening one connection (libpq connect_timeout).
+// NodeConfig::db_connect_timeout: bound on opening one connection (libpq connect_timeout).
 template <typename Config>
 bool set_connect_timeout(Config& config, milliseconds value) {
-  if constexpr (requires { config.connect_timeout.count(); }) {
-    set_duration(config.connect_timeout, value);
+  if constexpr (requires { config.db_connect_timeout.count(); }) {
+    set_duration(config.db_connect_timeout, value);
     return true;
   }
   return false;
 }
 
-// NodeConfig::statement_timeout: bound on one statement (PostgreSQL statement_timeout).
-template <typename Config>
-bool set_statement_timeout(Config& config, milliseconds value) {
-  if constexpr (requires { config.statement_timeout.count(); }) {
-    set_duration(config.statement_timeout, value);
-    return true;
-  }
-  return false;
-}
-
-// NodeConfig::acquire_timeout: bound on waiting for a pooled connection.
+// NodeConfig::db_acquire_timeout: bound on waiting for a pooled connection.
 template <typename Config>
 bool set_acquire_timeout(Config& config, milliseconds value) {
-  if constexpr (requires { config.acquire_timeout.count(); }) {
-    set_duration(config.acquire_timeout, value);
+  if constexpr (requires { config.db_acquire_timeout.count(); }) {
+    set_duration(config.db_acquire_timeout, value);
     return true;
   }
   return false;
@@ -58,21 +48,22 @@ bool set_notifier_ping_interval(Config& config, milliseconds value) {
   return false;
 }
 
-// Node::held_acks(): acks the database refused that the completer keeps and retries.
+// Node::completer().held(): acks the database refused that the completer keeps and retries.
 template <typename Node>
 std::optional<long> held_acks(Node& node) {
-  if constexpr (requires { node.held_acks(); }) {
-    return static_cast<long>(node.held_acks());
+  if constexpr (requires { node.completer().held(); }) {
+    return static_cast<long>(node.completer().held());
   } else {
     return std::nullopt;
   }
 }
 
-// Node::completer_backlog(): acks queued in the completer and not yet written.
+// Node::completer().pending(): acks in the completer not written yet (queued, being
+// written or held).
 template <typename Node>
 std::optional<long> completer_backlog(Node& node) {
-  if constexpr (requires { node.completer_backlog(); }) {
-    return static_cast<long>(node.completer_backlog());
+  if constexpr (requires { node.completer().pending(); }) {
+    return static_cast<long>(node.completer().pending());
   } else {
     return std::nullopt;
   }
@@ -84,8 +75,8 @@ inline std::string value_or_na(const std::optional<long>& value) {
 }
 
 // The shutdown bounds `rindle-worker run` is assumed to honour: --shutdown-grace (exists)
-// and a second, hard deadline after it by which performs still running are abandoned and
-// the process exits (issue 10). 5 s is this suite's assumption for its default.
+// and a second, hard deadline after it by which performs still running are given up and
+// the process exits (issue 10; NodeConfig::shutdown_hard_deadline, default 5 s).
 constexpr milliseconds kAssumedHardDeadline{5000};
 
 }  // namespace fault::hooks
