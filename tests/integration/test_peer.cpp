@@ -169,8 +169,9 @@ TEST_CASE("resign deletes the row and sends exactly {\"down\":name} on the leade
   TestSchema schema{"peer"};
   db::ConnectionPool pool{schema.dsn(), 2};
   oban::ManualClock clock{start_time()};
-  Peer a{pool, config_for(schema, "cpp-a"), clock};
+  // Declared before the peer: its destructor resigns and reports the change.
   std::vector<bool> changes;
+  Peer a{pool, config_for(schema, "cpp-a"), clock};
   a.on_change([&](bool leader) { changes.push_back(leader); });
   auto listen_conn = db::connect(schema.dsn());
   Listener listener{*listen_conn, schema.prefix() + ".oban_leader"};
@@ -254,8 +255,9 @@ TEST_CASE("a failed election means not leader", "[peer]") {
   TestSchema schema{"peer"};
   db::ConnectionPool pool{schema.dsn(), 2};
   oban::ManualClock clock{start_time()};
-  Peer a{pool, config_for(schema, "cpp-a"), clock};
+  // Declared before the peer: its destructor resigns and reports the change.
   std::vector<bool> changes;
+  Peer a{pool, config_for(schema, "cpp-a"), clock};
   a.on_change([&](bool leader) { changes.push_back(leader); });
 
   REQUIRE(a.run_election());
@@ -322,8 +324,9 @@ TEST_CASE("start elects at once; stop resigns and is idempotent", "[peer]") {
   TestSchema schema{"peer"};
   db::ConnectionPool pool{schema.dsn(), 2};
   oban::ManualClock clock{start_time()};
-  Peer a{pool, config_for(schema, "cpp-a"), clock};
+  // Declared before the peer: its destructor resigns and reports the change.
   std::atomic<int> changes{0};
+  Peer a{pool, config_for(schema, "cpp-a"), clock};
   a.on_change([&](bool) { ++changes; });
 
   a.start();
