@@ -29,6 +29,10 @@ class FakeMux {
   void set_rate_limited(const std::string& id, int retry_after_seconds, int times);
   void set_server_error(const std::string& id, int status, int times);
   void set_delay(const std::string& id, std::chrono::milliseconds delay);  // every answer
+  // Answers for `id` wait until release(id) (60 s at most), after any delay: for tests that
+  // time an answer to what the client is doing (a shutdown under way).
+  void hold(const std::string& id);
+  void release(const std::string& id);
   void set_raw_response(const std::string& id, int status, std::string body);  // verbatim body
 
   // The request log, including refused (401) requests; times are when each request

@@ -23,6 +23,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr int kServerThreads = 2;
+constexpr std::chrono::milliseconds kHoldPoll{1};
+constexpr std::chrono::seconds kLongestHold{60};
 
 std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
 
@@ -33,6 +35,7 @@ struct Answer {
   std::string body;                        // JSON
   std::optional<int> retry_after_seconds;  // sent as Retry-After when set
   std::chrono::milliseconds delay{0};      // wait this long before answering
+  std::string held_id;                     // then, when not empty, wait until this id is released
 };
 
 // Written out rather than borrowed from OpenSSL so oban_testkit needs no crypto library.
@@ -131,6 +134,8 @@ class Script {
   void set_server_error(const std::string& id, int status, int times);
   void set_delay(const std::string& id, std::chrono::milliseconds delay);
   void set_raw_response(const std::string& id, int status, std::string body);
+  void set_held(const std::string& id, bool held);
+  bool held(const std::string& id) const;
 
   // Logs the request, then decides its answer.
   Answer answer(std::string_view method, std::string_view target, std::string_view authorization);
@@ -150,6 +155,7 @@ class Script {
     int server_errors_left = 0;
     int server_error_status = 500;
     std::chrono::milliseconds delay{0};
+    bool held = false;
   };
 
   Answer answer_asset(const std::string& id);
@@ -205,6 +211,17 @@ void Script::set_raw_response(const std::string& id, int status, std::string bod
   assets_[id].raw = std::make_pair(status, std::move(body));
 }
 
+void Script::set_held(const std::string& id, bool held) {
+  std::lock_guard lock(mutex_);
+  assets_[id].held = held;
+}
+
+bool Script::held(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  const auto found = assets_.find(id);
+  return found != assets_.end() && found->second.held;
+}
+
 Answer Script::answer(std::string_view method, std::string_view target,
                                     std::string_view authorization) {
   const auto now = std::chrono::steady_clock::now();
@@ -250,6 +267,7 @@ Answer Script::answer_asset(const std::string& id) {
     answer.body = asset_body(id, *script.status, script.playback_ids);
   }
   answer.delay = script.delay;
+  if (script.held) answer.held_id = id;
   return answer;
 }
 
@@ -306,9 +324,21 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(request_.keep_alive());
     response_.body() = answer.body;
     response_.prepare_payload();
-    if (answer.delay.count() <= 0) return write_response();
+    held_id_ = answer.held_id;
+    if (answer.delay.count() <= 0) return wait_for_release(std::chrono::steady_clock::now() + kLongestHold);
     timer_.expires_after(answer.delay);
-    timer_.async_wait([self = shared_from_this()](beast::error_code) { self->write_response(); });
+    timer_.async_wait([self = shared_from_this()](beast::error_code) {
+      self->wait_for_release(std::chrono::steady_clock::now() + kLongestHold);
+    });
+  }
+
+  // A held answer checks every kHoldPoll whether its id was released.
+  void wait_for_release(std::chrono::steady_clock::time_point give_up) {
+    if (held_id_.empty() || !script_.held(held_id_) || std::chrono::steady_clock::now() >= give_up) {
+      return write_response();
+    }
+    timer_.expires_after(kHoldPoll);
+    timer_.async_wait([self = shared_from_this(), give_up](beast::error_code) { self->wait_for_release(give_up); });
   }
 
   void write_response() {
@@ -328,6 +358,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
+  std::string held_id_;  // the id whose release the answer waits for, or empty
   Script& script_;  // owned by the Server, which outlives every session
 };
 
@@ -398,6 +429,10 @@ void FakeMux::set_delay(const std::string& id, std::chrono::milliseconds delay) 
 void FakeMux::set_raw_response(const std::string& id, int status, std::string body) {
   server_->script().set_raw_response(id, status, std::move(body));
 }
+
+void FakeMux::hold(const std::string& id) { server_->script().set_held(id, true); }
+
+void FakeMux::release(const std::string& id) { server_->script().set_held(id, false); }
 
 int FakeMux::request_count() const { return server_->script().request_count(); }
 

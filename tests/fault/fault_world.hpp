@@ -1,7 +1,8 @@
 #pragma once
 // One scenario's world: its own PostgreSQL (FaultServer), a migrated schema the login role
-// may use, the counting worker in a registry, jobs inserted as Elixir inserts them, and the
-// census that ends every scenario with one printed line of counts.
+// may use, the counting worker in a registry, jobs inserted (one statement, then the insert
+// notification Elixir sends), and the census that ends every scenario with one printed
+// line of counts.
 #include <chrono>
 #include <cstdint>
 #include <functional>
