@@ -125,6 +125,7 @@ TEST_CASE("g. SIGTERM with a slow Mux and workers that ignore their stop token",
   // The rescue: an in-process node running Rindle's worker, whose Lifeline puts back what
   // the shutdown left executing; Mux answers at once now.
   for (int i = 0; i < kJobs; ++i) mux.release(mux_id(i));
+  // Backdated past the rescuer's rescue_after (5 s), so the Lifeline's first run takes them.
   world.exec("UPDATE fault.oban_jobs SET attempted_at = attempted_at - interval '10 s' WHERE state = 'executing'");
   oban::WorkerRegistry rindle_registry;
   oban::db::ConnectionPool pool{world.server().direct_dsn(), 4};
@@ -135,7 +136,12 @@ TEST_CASE("g. SIGTERM with a slow Mux and workers that ignore their stop token",
   mux_config.token_secret = kMuxTokenSecret;
   rindle::MuxClient mux_client{mux_config};
   rindle::TokenBucket mux_rate{1000, 50};
-  rindle::RindleServices services{pool, inserter, mux_client, mux_rate, rindle::RindleConfig{}, "fault"};
+  rindle::RindleServices services{.pool = pool,
+                                  .inserter = inserter,
+                                  .mux = mux_client,
+                                  .mux_rate = mux_rate,
+                                  .config = rindle::RindleConfig{},
+                                  .schema = "fault"};
   rindle::register_rindle_workers(rindle_registry, services);
   auto config = world.node_config(world.server().direct_dsn(), kJobs);
   config.queues = {{rindle::kProviderQueue, kJobs}};
