@@ -15,7 +15,6 @@ const std::map<std::string, std::pair<std::function<int(const cli::Args&)>, std:
       {"status", {cli::status_command, "show the schema version and job counts"}},
       {"run", {cli::run_command, "run Rindle's workers (and cron) until SIGTERM or SIGINT"}},
       {"insert", {cli::insert_command, "insert one job"}},
-      {"demo", {cli::demo_command, "the whole thing on a private PostgreSQL with a fake Mux"}},
   };
   return table;
 }

@@ -44,7 +44,4 @@ class TokenBucket {
   TimePoint next_token_at_{};
 };
 
-// RINDLE_MUX_RATE_LIMIT (requests per second), or 5 when unset or not a positive number.
-double mux_rate_limit_from_env();
-
 }  // namespace rindle

@@ -12,7 +12,6 @@ int migrate_command(const Args& args);
 int status_command(const Args& args);
 int run_command(const Args& args);
 int insert_command(const Args& args);
-int demo_command(const Args& args);
 
 // DATABASE_URL, or a clear error naming it.
 std::string database_url_from_env();

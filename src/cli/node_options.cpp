@@ -98,7 +98,7 @@ oban::NodeConfig node_config_from(const po::variables_map& vars) {
   if (!vars["no-cron"].as<bool>()) {
     std::vector<std::string> entries = vars.count("cron") ? vars["cron"].as<std::vector<std::string>>()
                                                           : split(env_or("OBAN_CRON", kDefaultCron), ';');
-    for (const auto& entry : entries) config.crontab.push_back(oban::CronEntry::parse(entry));
+    for (const auto& entry : entries) config.crontab.push_back(oban::plugins::CronEntry::parse(entry));
   }
   return config;
 }

@@ -2,11 +2,13 @@
 #include <csignal>
 #include <iostream>
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
 
 #include "cli/node_options.hpp"
 #include "cli/parse_options.hpp"
 #include "cli/rindle_runtime.hpp"
+#include "oban/core/telemetry.hpp"
+#include "oban/runtime/default_logger.hpp"
 
 namespace po = boost::program_options;
 
@@ -31,11 +33,13 @@ int run_command(const Args& args) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  const oban::DefaultLogger logger;
   RindleRuntime runtime{node_config_from(vars)};
   runtime.start();
   int received = 0;
   sigwait(&stop_signals, &received);
-  spdlog::info("rindle_worker.stopping signal={}", received == SIGTERM ? "SIGTERM" : "SIGINT");
+  oban::telemetry::emit("node:stopping", oban::telemetry::Level::info,
+                        {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   runtime.stop();
   return 0;
 }

@@ -2,12 +2,12 @@
 
 #include <openssl/evp.h>
 #include <simdjson.h>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
 #include "http_get.hpp"
 #include "http_url.hpp"
+#include "rindle_telemetry.hpp"
 #include "rindle/retry_after.hpp"
 
 namespace rindle {
@@ -138,8 +138,9 @@ MuxAssetResponse MuxClient::get_asset(const std::string& asset_id) const {
   auto response = fetch_asset(asset_id);
   // The last line of defence: whatever a server or library echoed, no credential leaves.
   response.error = redact_credentials(std::move(response.error));
-  spdlog::debug("mux get_asset {}: {} (HTTP {})", redact_id(asset_id), to_string(response.kind),
-                response.http_status);
+  report("rindle:mux:get_asset", oban::telemetry::Level::debug,
+       {{"asset_id", redact_id(asset_id)}, {"outcome", std::string{to_string(response.kind)}},
+        {"http_status", response.http_status}});
   return response;
 }
 

@@ -1,11 +1,10 @@
 #include "rindle/mux_sync_provider_asset.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "oban/json/json_writer.hpp"
 #include "rindle/mux_status.hpp"
 #include "rindle/mux_sync_coordinator.hpp"
 #include "rindle/provider_asset_fsm.hpp"
+#include "rindle_telemetry.hpp"
 
 namespace rindle {
 namespace {
@@ -20,8 +19,13 @@ std::int64_t age_ms(const ProviderAsset& row, oban::Timestamp now) {
 }
 
 void log_resolved(const ProviderAsset& row, const std::string& provider_state, oban::Timestamp now, bool no_change) {
-  spdlog::info("rindle.provider.sync.resolved profile={} provider=mux asset_id={} provider_state={} age_ms={} no_change={}",
-               row.profile, redact_id(row.provider_asset_id), provider_state, age_ms(row, now), no_change);
+  report("rindle:provider:sync:resolved", oban::telemetry::Level::info,
+       {{"profile", row.profile},
+        {"provider", "mux"},
+        {"asset_id", redact_id(row.provider_asset_id)},
+        {"provider_state", provider_state},
+        {"age_ms", age_ms(row, now)},
+        {"no_change", no_change}});
 }
 
 }  // namespace
@@ -68,8 +72,12 @@ oban::JobResult MuxSyncProviderAsset::perform(oban::JobContext& context) {
   const auto now = services_.clock.now();
   if (in_flight(row->state) && now - row->updated_at > services_.config.stuck_threshold) {
     store_.mark_errored(*conn, row->id, "stuck in :" + row->state + " past threshold", now);
-    spdlog::warn("rindle.provider.sync.stuck profile={} provider=mux asset_id={} provider_state={} age_ms={}",
-                 row->profile, redact_id(row->provider_asset_id), row->state, age_ms(*row, now));
+    report("rindle:provider:sync:stuck", oban::telemetry::Level::warning,
+         {{"profile", row->profile},
+          {"provider", "mux"},
+          {"asset_id", redact_id(row->provider_asset_id)},
+          {"provider_state", row->state},
+          {"age_ms", age_ms(*row, now)}});
     return oban::JobResult::ok();
   }
 
@@ -88,8 +96,8 @@ oban::JobResult MuxSyncProviderAsset::apply(const ProviderAsset& row, const MuxA
         // Beyond Rindle (which marks the row errored): an unknown status says nothing about
         // the asset failing. Record it without touching updated_at, so the floor and the
         // stuck clock keep running and a truly stuck row still ends errored.
-        spdlog::warn("rindle.mux.unknown_status asset_id={} status={}", redact_id(row.provider_asset_id),
-                     response.status);
+        report("rindle:mux:unknown_status", oban::telemetry::Level::warning,
+             {{"asset_id", redact_id(row.provider_asset_id)}, {"status", response.status}});
         store_.record_sync_error(conn, row.id, "unknown mux status: " + response.status, now, false);
         return oban::JobResult::ok();
       }

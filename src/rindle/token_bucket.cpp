@@ -7,7 +7,6 @@
 #include <string>
 #include <thread>
 
-#include <spdlog/spdlog.h>
 
 namespace rindle {
 
@@ -68,21 +67,6 @@ bool TokenBucket::try_acquire() {
   if (earned_at - tolerance_ > now) return false;
   next_token_at_ = earned_at + interval_;
   return true;
-}
-
-double mux_rate_limit_from_env() {
-  const char* raw = std::getenv("RINDLE_MUX_RATE_LIMIT");
-  if (raw == nullptr || *raw == '\0') return TokenBucket::kDefaultRatePerSecond;
-  try {
-    std::size_t used = 0;
-    const double rate = std::stod(raw, &used);
-    if (used == std::string(raw).size() && rate > 0.0 && std::isfinite(rate)) return rate;
-  } catch (const std::exception&) {
-    // Fall through to the default below: a typo must not stop the node.
-  }
-  spdlog::warn("RINDLE_MUX_RATE_LIMIT='{}' is not a positive number; using {}", raw,
-               TokenBucket::kDefaultRatePerSecond);
-  return TokenBucket::kDefaultRatePerSecond;
 }
 
 }  // namespace rindle

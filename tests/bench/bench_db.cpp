@@ -6,6 +6,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
+#include "rindle/rindle_schema.hpp"
 
 namespace bench {
 
@@ -20,7 +21,7 @@ std::string fresh_schema(const std::string& dsn, const std::string& hint, bool w
     tx.commit();
   }
   oban::db::migrate(*conn, prefix);
-  if (with_rindle) oban::db::install_rindle_tables(*conn, prefix);
+  if (with_rindle) rindle::install_rindle_tables(*conn, prefix);
   return prefix;
 }
 

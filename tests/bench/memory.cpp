@@ -15,6 +15,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 #include "oban/runtime/node.hpp"
 
 namespace bench {

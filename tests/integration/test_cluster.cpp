@@ -25,8 +25,8 @@ namespace db = oban::db;
 
 namespace {
 
-oban::CronEntry coordinator_entry() {
-  oban::CronEntry entry;
+oban::plugins::CronEntry coordinator_entry() {
+  oban::plugins::CronEntry entry;
   entry.expression = "* * * * *";
   entry.worker = kCoordinator;
   return entry;

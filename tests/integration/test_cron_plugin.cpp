@@ -21,7 +21,7 @@ using Catch::Matchers::Contains;
 using cron_test::count_jobs;
 using cron_test::jobs_per_minute;
 using cron_test::kCoordinator;
-using oban::CronEntry;
+using oban::plugins::CronEntry;
 using oban::plugins::Cron;
 using test_support::TestSchema;
 namespace db = oban::db;
@@ -309,7 +309,8 @@ TEST_CASE("start evaluates when the clock crosses a minute boundary; stop is pro
   Fixture f;
   f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:34:59.95"));
   auto cron = f.cron({entry("* * * * *")});
-  cron->start();
+  oban::plugins::PluginRunner runner{*cron, {}};
+  runner.start();
   // The timer wakes when the 50 ms left of the clock's minute have passed (the manual clock
   // stands still, so each evaluation lands on the same minute until the test moves it).
   CHECK(cluster_test::wait_for([&] { return jobs_per_minute(f.schema).count("2026-11-28 09:34") == 1; }, 3000ms));
@@ -319,9 +320,9 @@ TEST_CASE("start evaluates when the clock crosses a minute boundary; stop is pro
   // about a minute away, and stop must not wait for it.
   f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:35:00.5"));
   const auto stopping = std::chrono::steady_clock::now();
-  cron->stop();
+  runner.stop();
   CHECK(std::chrono::steady_clock::now() - stopping < 1s);
-  cron->stop();
+  runner.stop();
   const auto minutes = jobs_per_minute(f.schema);
   // Re-evaluating a minute skips it: one job each.
   CHECK(minutes == std::map<std::string, int>{{"2026-11-28 09:34", 1}, {"2026-11-28 09:35", 1}});

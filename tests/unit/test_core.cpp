@@ -8,7 +8,8 @@
 #include "oban/db/identifiers.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/json/json_writer.hpp"
-#include "oban/notify/payload_codec.hpp"
+#include "oban/db/notification.hpp"
+#include "oban/insert/validate_job.hpp"
 
 using namespace oban;
 
@@ -49,14 +50,14 @@ TEST_CASE("tags are normalized like Job.new", "[core]") {
 TEST_CASE("a new job is validated like Oban's changeset", "[core]") {
   NewJob job;
   job.worker = "MyApp.Worker";
-  CHECK(validate(job).empty());
+  CHECK(insert::validate(job).empty());
   job.worker = "";
   job.queue = std::string(128, 'q');
   job.max_attempts = 0;
   job.priority = 10;
   job.args = "[1,2]";
   job.meta = "null";
-  CHECK(validate(job).size() == 6);
+  CHECK(insert::validate(job).size() == 6);
 }
 
 TEST_CASE("JSON objects are read with simdjson", "[core][json]") {
@@ -83,17 +84,17 @@ TEST_CASE("JSON is written with escapes", "[core][json]") {
 
 TEST_CASE("notifier payloads are encoded and decoded as Oban does", "[core][notify]") {
   const std::string small = R"({"queue":"rindle_provider"})";
-  CHECK(notify::encode_payload(small) == small);
-  CHECK(notify::decode_payload(small) == small);
+  CHECK(db::encode_payload(small) == small);
+  CHECK(db::decode_payload(small) == small);
   const std::string large = "{\"queue\":\"" + std::string(600, 'x') + "\"}";
-  const auto encoded = notify::encode_payload(large);
+  const auto encoded = db::encode_payload(large);
   CHECK(encoded.starts_with("Z:H4sI"));
   CHECK(encoded.size() < large.size());
-  CHECK(notify::decode_payload(encoded) == large);
+  CHECK(db::decode_payload(encoded) == large);
   // Pre-2.21 form: base64 gzip without a prefix.
-  CHECK(notify::decode_payload(encoded.substr(2)) == large);
-  CHECK_THROWS_AS(notify::decode_payload("Z:!!!"), std::invalid_argument);
-  CHECK_THROWS_AS(notify::decode_payload("Z:aGVsbG8="), std::invalid_argument);
+  CHECK(db::decode_payload(encoded.substr(2)) == large);
+  CHECK_THROWS_AS(db::decode_payload("Z:!!!"), std::invalid_argument);
+  CHECK_THROWS_AS(db::decode_payload("Z:aGVsbG8="), std::invalid_argument);
 }
 
 TEST_CASE("identifiers are quoted and DSNs redacted", "[core][db]") {

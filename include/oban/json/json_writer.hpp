@@ -1,5 +1,6 @@
 #pragma once
-// Small helpers to write JSON text. Strings are escaped per RFC 8259.
+// Small helpers to write JSON text. Strings are escaped per RFC 8259 and made safe for
+// jsonb (invalid UTF-8 and NUL become U+FFFD).
 #include <cstdint>
 #include <string>
 #include <string_view>

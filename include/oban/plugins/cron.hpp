@@ -4,11 +4,9 @@
 // Beyond Oban: before inserting it skips an entry that any node (C++ or Elixir) already
 // inserted for the same minute, so an Elixir crontab still listing the entry does not
 // cause a second run from this side.
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oban/core/clock.hpp"
@@ -16,7 +14,8 @@
 #include "oban/core/new_job.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/insert/inserter.hpp"
-#include "oban/runtime/node_config.hpp"
+#include "oban/plugins/cron_entry.hpp"
+#include "oban/plugins/plugin.hpp"
 #include "oban/worker.hpp"
 
 namespace oban::plugins {
@@ -26,20 +25,23 @@ struct CronTick {
   std::vector<std::string> skipped;   // workers already inserted for this minute by some node
 };
 
-class Cron {
+class Cron final : public Plugin {
  public:
   // Throws std::invalid_argument listing every bad entry (expression, args, time zone).
   Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
        std::string time_zone, const Clock& clock, std::function<bool()> is_leader);
-  ~Cron();
 
   // Evaluates the current minute of the clock; does nothing unless leader. Thread-safe.
   // Beyond Oban, the node also calls it when it gains leadership, so a minute whose
   // boundary passed while no node led is still inserted (the same-minute skip keeps it once).
   CronTick run_once();
 
-  void start();          // a timer at each minute boundary of the clock
-  void stop() noexcept;  // idempotent
+  std::string name() const override { return "Oban.Plugins.Cron"; }
+  PluginReport run() override;  // {"jobs": [workers inserted], "skipped": [workers]}
+  // Until just after the clock's next minute boundary.
+  std::chrono::milliseconds next_delay() const override;
+  // run_once() asks leadership itself: @reboot entries fire on the first evaluation as leader.
+  bool leader_only() const override { return false; }
 
   // The cron_name Oban computes for an entry: phash2({expr, worker, opts_map}).
   static std::string cron_name_of(const CronEntry& entry);
@@ -60,11 +62,6 @@ class Cron {
   std::function<bool()> is_leader_;
   std::mutex run_mutex_;        // one run_once at a time (timer thread, leadership gained)
   std::vector<Entry> entries_;  // guarded by run_mutex_ once started
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mutex_
-  std::thread thread_;
 };
 
 }  // namespace oban::plugins

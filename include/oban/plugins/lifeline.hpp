@@ -9,12 +9,10 @@
 
 #include "oban/core/clock.hpp"
 #include "oban/db/maintenance_store.hpp"
+#include "oban/plugins/plugin.hpp"
 
 namespace oban::db {
 class ConnectionPool;
-}
-namespace oban::core {
-class TimerLoop;
 }
 
 namespace oban::plugins {
@@ -25,29 +23,23 @@ struct LifelineConfig {
   std::chrono::milliseconds rescue_after{60 * 60 * 1000};  // executing longer than this is orphaned
 };
 
-class Lifeline {
+class Lifeline final : public Plugin {
  public:
-  // `is_leader` is asked before every timed run; only the leader rescues.
   // Throws std::invalid_argument for a non-positive interval or rescue_after.
-  Lifeline(db::ConnectionPool& pool, LifelineConfig config, const Clock& clock, std::function<bool()> is_leader);
-  ~Lifeline();  // stop()
-  Lifeline(const Lifeline&) = delete;
-  Lifeline& operator=(const Lifeline&) = delete;
+  Lifeline(db::ConnectionPool& pool, LifelineConfig config, const Clock& clock);
 
   // One rescue_jobs, regardless of leadership, plus an insert notification for each queue
   // that got jobs back, in the same transaction. Throws on DB errors.
   db::RescueResult run_once();
 
-  // Runs every interval (the first after one interval, as Oban) while is_leader() says so.
-  void start();
-  void stop() noexcept;  // idempotent
+  std::string name() const override { return "Oban.Plugins.Lifeline"; }
+  PluginReport run() override;  // {"rescued_jobs": [ids], "discarded_jobs": [ids]}
+  std::chrono::milliseconds next_delay() const override { return config_.interval; }
 
  private:
   db::ConnectionPool& pool_;
   const LifelineConfig config_;
   const Clock& clock_;
-  const std::function<bool()> is_leader_;
-  std::unique_ptr<core::TimerLoop> loop_;
 };
 
 }  // namespace oban::plugins

@@ -10,12 +10,10 @@
 
 #include "oban/core/clock.hpp"
 #include "oban/db/maintenance_store.hpp"
+#include "oban/plugins/plugin.hpp"
 
 namespace oban::db {
 class ConnectionPool;
-}
-namespace oban::core {
-class TimerLoop;
 }
 
 namespace oban::plugins {
@@ -27,28 +25,22 @@ struct PrunerConfig {
   std::chrono::seconds max_age{60};           // finished jobs older than this are deleted
 };
 
-class Pruner {
+class Pruner final : public Plugin {
  public:
-  // `is_leader` is asked before every timed run; only the leader prunes.
   // Throws std::invalid_argument for a non-positive interval or limit, or a negative max_age.
-  Pruner(db::ConnectionPool& pool, PrunerConfig config, const Clock& clock, std::function<bool()> is_leader);
-  ~Pruner();  // stop()
-  Pruner(const Pruner&) = delete;
-  Pruner& operator=(const Pruner&) = delete;
+  Pruner(db::ConnectionPool& pool, PrunerConfig config, const Clock& clock);
 
   // One prune_jobs, regardless of leadership. Returns the deleted jobs. Throws on DB errors.
   std::vector<db::JobSummary> run_once();
 
-  // Runs every interval (the first after one interval, as Oban) while is_leader() says so.
-  void start();
-  void stop() noexcept;  // idempotent
+  std::string name() const override { return "Oban.Plugins.Pruner"; }
+  PluginReport run() override;  // {"pruned_count": n, "pruned_jobs": [{id, queue, state}]}
+  std::chrono::milliseconds next_delay() const override { return config_.interval; }
 
  private:
   db::ConnectionPool& pool_;
   const PrunerConfig config_;
   const Clock& clock_;
-  const std::function<bool()> is_leader_;
-  std::unique_ptr<core::TimerLoop> loop_;
 };
 
 }  // namespace oban::plugins

@@ -1,18 +1,16 @@
 #pragma once
 // Oban's Stager in global mode: on the leader, every tick, make due scheduled/retryable jobs
 // available and send `insert` {"queue": q} for every queue with available jobs, which is
-// the cluster-wide poll Elixir producers rely on. A thin timer around run_once().
+// the cluster-wide poll Elixir producers rely on. A plugin (leader only) around run_once().
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oban/core/clock.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
+#include "oban/plugins/plugin.hpp"
 
 namespace oban::plugins {
 
@@ -24,42 +22,34 @@ struct StagerConfig {
 };
 
 struct StageResult {
-  bool leader = false;                           // false: nothing was done
   std::vector<db::StagedJob> staged;             // jobs made available
   std::vector<std::string> available_queues;     // queues with available jobs (all notified)
 };
 
-class Stager {
+class Stager final : public Plugin {
  public:
-  using LeaderCheck = std::function<bool()>;
-  // Called after each tick with the queues that have available jobs, for in-process wakeups.
+  // Called after each run with the queues that have available jobs, for in-process wakeups.
   using AvailableHandler = std::function<void(const std::vector<std::string>& queues)>;
 
   Stager(StagerConfig config, db::ConnectionPool& pool, const Clock& clock = SystemClock::instance(),
-         LeaderCheck is_leader = {}, AvailableHandler on_available = {});
-  ~Stager();
-  Stager(const Stager&) = delete;
-  Stager& operator=(const Stager&) = delete;
+         AvailableHandler on_available = {});
 
-  // One tick: stage_jobs, check_available and the notifications in one transaction.
+  // One tick, regardless of leadership: stage_jobs, check_available and the notifications
+  // in one transaction.
   StageResult run_once();
-  void start();
-  void stop() noexcept;
+
+  std::string name() const override { return "Oban.Stager"; }
+  PluginReport run() override;  // {"staged_count": n, "available_queues": [...]}, then the wakeups
+  std::chrono::milliseconds next_delay() const override { return config_.interval; }
+  std::chrono::milliseconds first_delay() const override { return std::chrono::milliseconds{0}; }
+  telemetry::Level report_level() const override { return telemetry::Level::debug; }
 
  private:
-  void loop();
-
   StagerConfig config_;
   db::ConnectionPool& pool_;
   const Clock& clock_;
-  LeaderCheck is_leader_;
   AvailableHandler on_available_;
   db::JobStore store_;
-
-  std::mutex mutex_;  // guards stopping_
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
 };
 
 }  // namespace oban::plugins

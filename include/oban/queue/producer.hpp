@@ -39,6 +39,21 @@ struct ProducerConfig {
 // A random UUID v4, lowercase and hyphenated.
 std::string random_uuid();
 
+// A producer's state as Oban's check_queue/1 returns it (and oban_met gossips it).
+struct ProducerCheck {
+  std::string queue;
+  std::string node;
+  std::string uuid;
+  int limit = 0;
+  bool paused = false;
+  std::vector<std::int64_t> running;               // ids of the jobs whose perform runs here
+  Timestamp started_at{};
+  Timestamp updated_at{};                          // start, then each signal that changed it
+  std::optional<Timestamp> shutdown_started_at;    // set (and paused) once stop() began
+  std::chrono::milliseconds refresh_interval{60000};
+  bool local_only = false;                         // a scale signal sent with local_only: true
+};
+
 class Producer {
  public:
   Producer(ProducerConfig config, db::ConnectionPool& pool, const db::JobStore& store, const Executor& executor,
@@ -57,7 +72,8 @@ class Producer {
   void wake();
   void pause();
   void resume();
-  void scale(int limit);
+  // A scale signal; `local_only` is kept in the check as Oban keeps the signal's keys.
+  void scale(int limit, bool local_only = false);
   // Cancels a job running here (stop token requested, acked cancelled with
   // {:cancel, :shutdown}). False when the job is not running here.
   bool pkill(std::int64_t job_id);
@@ -69,6 +85,7 @@ class Producer {
   int running() const;       // jobs fetched whose ack is not written yet
   std::uint64_t fetches() const;  // fetch statements sent, for tests and metrics
   bool fetching() const;          // a fetch is in flight (one started before a pause still lands)
+  ProducerCheck check() const;
 
  private:
   struct Run;
@@ -104,6 +121,10 @@ class Producer {
   int failures_ = 0;       // consecutive fetch failures, for backoff
   std::uint64_t fetches_ = 0;
   bool fetching_ = false;
+  Timestamp started_at_{};
+  Timestamp updated_at_{};
+  std::optional<Timestamp> shutdown_started_at_;
+  bool local_only_ = false;
   std::thread thread_;
 };
 

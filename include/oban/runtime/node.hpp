@@ -31,6 +31,8 @@ namespace plugins {
 class Cron;
 class Pruner;
 class Lifeline;
+class Plugin;
+class PluginRunner;
 }  // namespace plugins
 class Inserter;
 
@@ -76,6 +78,10 @@ class Node {
   plugins::Lifeline* lifeline() { return lifeline_.get(); }
   bool running() const { return started_ && !stopped_; }
 
+  // Runs `plugin` on this node as well: started after the built-in ones, stopped before
+  // them, on the same runner (leadership, telemetry). Call before start().
+  void add_plugin(std::unique_ptr<plugins::Plugin> plugin);
+
   // Applies one decoded `signal` payload (what the notifier handler does). Malformed
   // payloads are logged and ignored.
   void handle_signal(const std::string& json);
@@ -103,6 +109,11 @@ class Node {
   std::unique_ptr<plugins::Cron> cron_;
   std::unique_ptr<plugins::Pruner> pruner_;
   std::unique_ptr<plugins::Lifeline> lifeline_;
+  std::vector<std::unique_ptr<plugins::Plugin>> extra_plugins_;  // from add_plugin()
+  // One runner per plugin in start order (stager, pruner, lifeline, cron, extras); stopped in
+  // reverse. cron_runner_ points into it.
+  std::vector<std::unique_ptr<plugins::PluginRunner>> runners_;
+  plugins::PluginRunner* cron_runner_ = nullptr;
   bool started_ = false;
   bool stopped_ = false;
 };

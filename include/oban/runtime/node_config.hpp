@@ -6,19 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "oban/plugins/cron_entry.hpp"
+
 namespace oban {
 
-struct CronEntry {
-  std::string expression;                 // Oban cron syntax, e.g. "* * * * *" or "@daily"
-  std::string worker;                     // Oban worker name
-  std::string args = "{}";                // JSON object for the job's args ("{}" = none given)
-  std::optional<std::string> queue;       // overrides the worker's queue (an atom in Elixir's crontab)
-  std::optional<int> max_attempts;        // overrides the worker's max_attempts
-
-  // "EXPR WORKER [JSON_ARGS]", e.g. "*/5 * * * * MyApp.Worker {\"id\":1}" or "@daily MyApp.Worker".
-  // Throws std::invalid_argument.
-  static CronEntry parse(const std::string& text);
-};
 
 struct NodeConfig {
   std::string dsn;                                   // libpq DSN or URL (DATABASE_URL)
@@ -36,7 +27,7 @@ struct NodeConfig {
   // Cluster duties (leader only).
   std::string peer_name = "oban-cpp";                // oban_peers name; "Oban" joins the Elixir election
   bool leadership = true;                            // take part in leader election at all
-  std::vector<CronEntry> crontab;                    // cron entries this node's leader inserts
+  std::vector<plugins::CronEntry> crontab;                    // cron entries this node's leader inserts
   std::string cron_timezone = "Etc/UTC";             // zone cron expressions are evaluated in
   bool pruner = true;                                // prune finished jobs
   std::chrono::seconds prune_max_age{60};            // Pruner max_age

@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
+#include "oban/core/telemetry.hpp"
 #include "oban/db/insert_statements.hpp"
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 #include "oban/insert/prepared_job.hpp"
 #include "oban/insert/unique_batch.hpp"
+#include "oban/insert/validate_job.hpp"
 #include "oban/json/json_writer.hpp"
 
 // Uniqueness and concurrency
@@ -52,7 +53,7 @@ std::string problems_text(const std::vector<std::string>& problems) {
 void validate_all(const std::vector<NewJob>& jobs) {
   std::vector<std::string> problems;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    for (auto& problem : validate(jobs[i])) {
+    for (auto& problem : insert::validate(jobs[i])) {
       problems.push_back(jobs.size() == 1 ? problem : "job " + std::to_string(i) + ": " + problem);
     }
   }
@@ -80,7 +81,8 @@ std::vector<InsertResult> Inserter::insert_all(const std::vector<NewJob>& jobs) 
     } catch (const std::exception& error) {
       // Oban's Repo.transaction retries the same way; nothing was committed.
       if (attempt >= kAttempts || !db::is_transient(error)) throw;
-      spdlog::warn("insert_retry prefix={} attempt={} error={}", prefix_, attempt, error.what());
+      telemetry::emit("engine:insert_all_jobs:exception", telemetry::Level::warning,
+                      {{"prefix", prefix_}, {"attempt", attempt}, {"error", error.what()}, {"retry", true}});
     }
   }
   notify_available(results);
@@ -116,7 +118,8 @@ void Inserter::notify_available(const std::vector<InsertResult>& results) {
   } catch (const std::exception& error) {
     // Like Oban, a failed wake-up is not an insert failure: the jobs are committed and the
     // stager notifies again within a second.
-    spdlog::warn("insert_notify_failed prefix={} queues={} error={}", prefix_, queues.size(), error.what());
+    telemetry::emit("notifier:notify:exception", telemetry::Level::warning,
+                    {{"prefix", prefix_}, {"channel", "insert"}, {"error", error.what()}});
   }
 }
 

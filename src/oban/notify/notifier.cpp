@@ -9,11 +9,11 @@
 #include <vector>
 
 #include <pqxx/pqxx>
-#include <spdlog/spdlog.h>
 
+#include "oban/core/telemetry.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
-#include "oban/notify/payload_codec.hpp"
+#include "oban/db/notification.hpp"
 
 namespace oban::notify {
 namespace {
@@ -55,9 +55,10 @@ struct Notifier::Impl {
   void dispatch(const std::string& short_name, const std::string& payload) {
     std::string json;
     try {
-      json = decode_payload(payload);
+      json = db::decode_payload(payload);
     } catch (const std::exception& e) {
-      spdlog::warn("notifier.malformed_payload channel={} error=\"{}\"", short_name, e.what());
+      telemetry::emit("notifier:ignored", telemetry::Level::warning,
+                      {{"channel", short_name}, {"reason", "malformed"}, {"error", e.what()}});
       return;
     }
     std::vector<Handler> targets;
@@ -69,9 +70,11 @@ struct Notifier::Impl {
       try {
         handler(json);
       } catch (const std::exception& e) {
-        spdlog::error("notifier.handler_failed channel={} error=\"{}\"", short_name, e.what());
+        telemetry::emit("notifier:handler:exception", telemetry::Level::error,
+                        {{"channel", short_name}, {"error", e.what()}});
       } catch (...) {
-        spdlog::error("notifier.handler_failed channel={} error=unknown", short_name);
+        telemetry::emit("notifier:handler:exception", telemetry::Level::error,
+                        {{"channel", short_name}, {"error", "unknown exception"}});
       }
     }
   }
@@ -117,7 +120,8 @@ struct Notifier::Impl {
         subscribe(*conn, listening, receivers);
         connected = true;
         backoff = kFirstBackoff;
-        spdlog::info("notifier.connected prefix={} channels={}", prefix, listening.size());
+        telemetry::emit("notifier:connect", telemetry::Level::info,
+                        {{"prefix", prefix}, {"channels", listening.size()}});
         std::vector<ReconnectHandler> resync;
         {
           std::lock_guard lock{mutex};
@@ -127,7 +131,8 @@ struct Notifier::Impl {
           try {
             handler();
           } catch (const std::exception& e) {
-            spdlog::error("notifier.reconnect_handler_failed error=\"{}\"", e.what());
+            telemetry::emit("notifier:handler:exception", telemetry::Level::error,
+                            {{"channel", "reconnect"}, {"error", e.what()}});
           }
         }
         while (!should_stop()) {
@@ -142,8 +147,8 @@ struct Notifier::Impl {
         }
       } catch (const std::exception& e) {
         connected = false;
-        spdlog::warn("notifier.disconnected prefix={} retry_in_ms={} error=\"{}\"", prefix, backoff.count(),
-                     db::redact_dsn(e.what()));
+        telemetry::emit("notifier:disconnect", telemetry::Level::warning,
+                        {{"prefix", prefix}, {"retry_in_ms", backoff.count()}, {"error", db::redact_dsn(e.what())}});
       }
       connected = false;
       // Close first, so the receivers' destructors do not try to UNLISTEN on a dead socket.

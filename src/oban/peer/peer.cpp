@@ -2,8 +2,7 @@
 
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
+#include "oban/core/telemetry.hpp"
 #include "oban/core/timer_loop.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/peer_store.hpp"
@@ -24,8 +23,10 @@ PeerConfig validated(PeerConfig config) {
 
 Peer::Peer(db::ConnectionPool& pool, PeerConfig config, const Clock& clock)
     : pool_(pool), config_(validated(std::move(config))), clock_(clock), rng_(std::random_device{}()) {
-  loop_ = std::make_unique<core::TimerLoop>(
-      "peer", [this] { return next_delay(); }, [this] { run_election(); }, /*tick_at_start=*/true);
+  loop_ = std::make_unique<core::TimerLoop>("peer", [this] {
+    run_election();
+    return next_delay();
+  });
 }
 
 Peer::~Peer() { stop(); }
@@ -39,7 +40,8 @@ bool Peer::run_election() {
     won = db::attempt_leadership(*conn, config_.prefix, config_.name, config_.node, now, config_.interval);
   } catch (const std::exception& error) {
     // Like Oban: a failed election gives up leadership (the lease may be lost already).
-    spdlog::warn("peer_election_failed name={} node={} error={}", config_.name, config_.node, error.what());
+    telemetry::emit("peer:election:exception", telemetry::Level::warning,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
     won = false;
   }
   set_leadership(won, now + config_.interval);
@@ -55,12 +57,15 @@ void Peer::set_leadership(bool leader, Timestamp expires_at) {
     lease_expires_ = leader ? expires_at : Timestamp{};
   }
   if (!changed) return;
-  spdlog::info("peer_leadership_changed name={} node={} leader={}", config_.name, config_.node, leader);
+  telemetry::emit("peer:election", telemetry::Level::info,
+                  {{"peer", config_.name}, {"node", config_.node}, {"leader", leader}, {"was_leader", !leader}}, {},
+                  leader ? "peer became leader" : "peer is no longer leader");
   if (on_change_) {
     try {
       on_change_(leader);
     } catch (const std::exception& error) {
-      spdlog::error("peer_on_change_failed name={} error={}", config_.name, error.what());
+      telemetry::emit("peer:election:exception", telemetry::Level::error,
+                      {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
     }
   }
 }
@@ -89,9 +94,11 @@ void Peer::resign() noexcept {
     db::resign_leadership(*conn, config_.prefix, config_.name, config_.node);
   } catch (const std::exception& error) {
     // The row then simply expires after the lease.
-    spdlog::warn("peer_resign_failed name={} node={} error={}", config_.name, config_.node, error.what());
+    telemetry::emit("peer:resign:exception", telemetry::Level::warning,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
   } catch (...) {
-    spdlog::warn("peer_resign_failed name={} node={} error=unknown", config_.name, config_.node);
+    telemetry::emit("peer:resign:exception", telemetry::Level::warning,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", "unknown exception"}});
   }
   set_leadership(false, Timestamp{});
 }
@@ -102,7 +109,8 @@ void Peer::handle_leader_message(const std::string& json) {
   try {
     down = json::JsonObject::parse(json).string("down");
   } catch (const std::exception& error) {
-    spdlog::debug("peer_leader_message_ignored reason=malformed error={}", error.what());
+    telemetry::emit("notifier:ignored", telemetry::Level::debug,
+                    {{"channel", "leader"}, {"reason", "malformed"}, {"error", error.what()}});
     return;
   }
   if (down && *down == config_.name) run_election();

@@ -1,7 +1,5 @@
 #include "oban/plugins/cron.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <date/tz.h>
 
 #include "oban/core/phash2.hpp"
@@ -75,8 +73,6 @@ Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& w
   }
 }
 
-Cron::~Cron() { stop(); }
-
 CronTick Cron::run_once() {
   std::lock_guard run{run_mutex_};
   CronTick tick;
@@ -134,39 +130,19 @@ CronTick Cron::run_once() {
   tx.commit();
   for (auto* entry : due) entry->rebooted = true;
   inserter_.notify_available(results);
-  for (const auto& worker : tick.inserted) spdlog::info("oban.cron.inserted worker={} minute={}", worker, format_sql_timestamp(minute));
-  for (const auto& worker : tick.skipped) spdlog::info("oban.cron.skipped worker={} reason=already_inserted", worker);
   return tick;
 }
 
-void Cron::start() {
-  if (thread_.joinable() || entries_.empty()) return;
-  thread_ = std::thread{[this] {
-    std::unique_lock lock{mutex_};
-    while (!stopping_) {
-      // Wake at the next minute boundary (plus a little, so the clock has crossed it).
-      const auto now = clock_.now();
-      const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::microseconds{1});
-      const auto wait = next - now + std::chrono::milliseconds{5};
-      if (wake_.wait_for(lock, wait, [&] { return stopping_; })) break;
-      lock.unlock();
-      try {
-        run_once();
-      } catch (const std::exception& e) {
-        spdlog::error("oban.cron.error error=\"{}\"", e.what());
-      }
-      lock.lock();
-    }
-  }};
+PluginReport Cron::run() {
+  const auto tick = run_once();
+  return {{"jobs", tick.inserted}, {"skipped", tick.skipped}};
 }
 
-void Cron::stop() noexcept {
-  {
-    std::lock_guard lock{mutex_};
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+std::chrono::milliseconds Cron::next_delay() const {
+  // Wake at the next minute boundary (plus a little, so the clock has crossed it).
+  const auto now = clock_.now();
+  const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::microseconds{1});
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now) + std::chrono::milliseconds{5};
 }
 
 }  // namespace oban::plugins

@@ -1,6 +1,6 @@
 #include "oban/queue/completer.hpp"
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
 
 namespace oban::queue {
 
@@ -36,7 +36,8 @@ void Completer::stop(std::chrono::steady_clock::time_point deadline) noexcept {
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock{mutex_};
   if (!queue_.empty()) {
-    spdlog::error("completer.acks_lost count={} (jobs stay executing until the Lifeline rescues them)", queue_.size());
+    telemetry::emit("completer:lost", telemetry::Level::error, {{"count", queue_.size()}}, {},
+                    "acks not written at shutdown: these jobs stay executing until a Lifeline rescues them");
     queue_.clear();
   }
 }
@@ -82,7 +83,7 @@ void Completer::write(std::vector<Pending>& batch) {
     // by one so a single bad ack cannot hold the others back.
     for (auto& pending : batch) {
       if (!write_with_retry({pending.ack})) {
-        spdlog::error("completer.ack_dropped job_id={} (refused by the database)", pending.ack.id);
+        telemetry::emit("completer:dropped", telemetry::Level::error, {{"job_id", pending.ack.id}});
       }
     }
   }
@@ -91,7 +92,8 @@ void Completer::write(std::vector<Pending>& batch) {
     try {
       pending.on_written();
     } catch (const std::exception& e) {
-      spdlog::error("completer.callback_failed job_id={} error=\"{}\"", pending.ack.id, e.what());
+      telemetry::emit("completer:callback:exception", telemetry::Level::error,
+                      {{"job_id", pending.ack.id}, {"error", e.what()}});
     }
   }
 }
@@ -117,14 +119,16 @@ bool Completer::write_with_retry(const std::vector<db::JobAck>& acks) {
       message = e.what();
     }
     if (!transient) {
-      spdlog::error("completer.write_refused acks={} error=\"{}\"", acks.size(), message);
+      telemetry::emit("engine:ack_jobs:exception", telemetry::Level::error,
+                      {{"acks", acks.size()}, {"error", message}, {"refused", true}});
       return false;
     }
     if (give_up()) {
-      spdlog::error("completer.write_abandoned acks={} error=\"{}\"", acks.size(), message);
+      telemetry::emit("completer:abandoned", telemetry::Level::error, {{"acks", acks.size()}, {"error", message}});
       return true;  // nothing more can be done; the Lifeline rescues these jobs
     }
-    spdlog::warn("completer.write_retry acks={} retry_in_ms={} error=\"{}\"", acks.size(), delay.count(), message);
+    telemetry::emit("engine:ack_jobs:exception", telemetry::Level::warning,
+                    {{"acks", acks.size()}, {"error", message}, {"retry_in_ms", delay.count()}});
     std::unique_lock lock{mutex_};
     cv_.wait_for(lock, delay, [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; });
     delay = std::min(delay * 2, options_.max_retry);

@@ -7,9 +7,9 @@
 #include <exception>
 #include <typeinfo>
 
-#include <spdlog/spdlog.h>
 
 #include "oban/core/backoff.hpp"
+#include "oban/core/telemetry.hpp"
 #include "oban/json/json_object.hpp"
 
 namespace oban::queue {
@@ -148,7 +148,8 @@ db::JobAck Executor::to_ack(const Job& job, const Execution& execution, Timestam
         try {
           seconds = execution.worker ? execution.worker->backoff(job) : default_backoff(job.attempt, job.max_attempts);
         } catch (const std::exception& e) {
-          spdlog::error("executor.backoff_failed job_id={} worker={} error=\"{}\"", job.id, job.worker, e.what());
+          telemetry::emit("worker:backoff:exception", telemetry::Level::error,
+                          {{"id", job.id}, {"worker", job.worker}, {"error", e.what()}});
           seconds = default_backoff(job.attempt, job.max_attempts);
         }
         ack.kind = db::AckKind::error;

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <random>
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
+#include "oban/queue/job_telemetry.hpp"
 
 namespace oban::queue {
 namespace {
@@ -39,6 +40,7 @@ struct Producer::Run {
   std::stop_source stop;
   std::optional<SteadyClock::time_point> deadline;  // when a worker timeout applies
   std::int64_t timeout_ms = 0;
+  std::chrono::steady_clock::time_point started = SteadyClock::now();
   std::mutex mutex;        // guards claimed, owner
   bool claimed = false;
   Producer* owner = nullptr;
@@ -58,6 +60,7 @@ Producer::Producer(ProducerConfig config, db::ConnectionPool& pool, const db::Jo
       limit_(config_.limit),
       paused_(config_.paused) {
   if (config_.uuid.empty()) config_.uuid = random_uuid();
+  started_at_ = updated_at_ = clock_.now();
 }
 
 Producer::~Producer() { stop(std::chrono::milliseconds{0}); }
@@ -76,9 +79,12 @@ void Producer::wake() {
 }
 
 void Producer::pause() {
-  std::lock_guard lock{mutex_};
-  paused_ = true;
-  spdlog::info("producer.paused queue={}", config_.queue);
+  {
+    std::lock_guard lock{mutex_};
+    paused_ = true;
+    updated_at_ = clock_.now();
+  }
+  telemetry::emit("queue:pause", telemetry::Level::info, {{"queue", config_.queue}, {"node", config_.node}});
 }
 
 void Producer::resume() {
@@ -86,20 +92,24 @@ void Producer::resume() {
     std::lock_guard lock{mutex_};
     paused_ = false;
     wake_ = true;
-    spdlog::info("producer.resumed queue={}", config_.queue);
+    updated_at_ = clock_.now();
   }
   cv_.notify_all();
+  telemetry::emit("queue:resume", telemetry::Level::info, {{"queue", config_.queue}, {"node", config_.node}});
 }
 
-void Producer::scale(int limit) {
+void Producer::scale(int limit, bool local_only) {
   if (limit <= 0) return;
   {
     std::lock_guard lock{mutex_};
     limit_ = limit;
+    local_only_ = local_only_ || local_only;
     wake_ = true;
-    spdlog::info("producer.scaled queue={} limit={}", config_.queue, limit);
+    updated_at_ = clock_.now();
   }
   cv_.notify_all();
+  telemetry::emit("queue:scale", telemetry::Level::info,
+                  {{"queue", config_.queue}, {"node", config_.node}, {"limit", limit}});
 }
 
 bool Producer::pkill(std::int64_t job_id) {
@@ -111,9 +121,9 @@ bool Producer::pkill(std::int64_t job_id) {
   if (run->claimed) return true;  // already finishing
   run->claimed = true;
   run->stop.request_stop();
-  spdlog::info("producer.pkill queue={} job_id={}", config_.queue, job_id);
-  const auto ack = Executor::to_ack(run->job, shutdown_execution(run->job), clock_.now());
-  completer_.submit(ack, [this, job_id] { acked(job_id); });
+  telemetry::emit("queue:pkill", telemetry::Level::info,
+                  {{"queue", config_.queue}, {"node", config_.node}, {"job_id", job_id}});
+  finish(run, shutdown_execution(run->job));
   return true;
 }
 
@@ -140,6 +150,24 @@ std::uint64_t Producer::fetches() const {
 bool Producer::fetching() const {
   std::lock_guard lock{mutex_};
   return fetching_;
+}
+
+ProducerCheck Producer::check() const {
+  std::lock_guard lock{mutex_};
+  ProducerCheck check;
+  check.queue = config_.queue;
+  check.node = config_.node;
+  check.uuid = config_.uuid;
+  check.limit = limit_;
+  check.paused = paused_;
+  for (const auto& [id, run] : running_) {
+    if (performed_.count(id) == 0) check.running.push_back(id);
+  }
+  check.started_at = started_at_;
+  check.updated_at = updated_at_;
+  check.shutdown_started_at = shutdown_started_at_;
+  check.local_only = local_only_;
+  return check;
 }
 
 void Producer::loop() {
@@ -198,7 +226,8 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
     jobs = store_.fetch_jobs(*lease, request);
   } catch (const std::exception& e) {
     ok = false;
-    spdlog::warn("producer.fetch_failed queue={} error=\"{}\"", config_.queue, db::redact_dsn(e.what()));
+    telemetry::emit("engine:fetch_jobs:exception", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node}, {"error", db::redact_dsn(e.what())}});
   }
   lock.lock();
   fetching_ = false;
@@ -221,7 +250,8 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
 }
 
 void Producer::launch(const std::shared_ptr<Run>& run) {
-  threads_.submit([run] {
+  threads_.submit([run, node = config_.node] {
+    emit_job_start(run->job, node);
     const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token());
     {
       std::lock_guard run_lock{run->mutex};
@@ -237,6 +267,7 @@ void Producer::launch(const std::shared_ptr<Run>& run) {
 // Called with run->mutex held and the run claimed by the caller.
 void Producer::finish(const std::shared_ptr<Run>& run, const Execution& execution) {
   const auto ack = Executor::to_ack(run->job, execution, clock_.now());
+  emit_job_end(run->job, config_.node, execution, ack.kind, SteadyClock::now() - run->started);
   const auto id = run->job.id;
   completer_.submit(ack, [this, id] { acked(id); });
 }
@@ -250,7 +281,6 @@ void Producer::expire_timeouts() {
     if (run->claimed) continue;
     run->claimed = true;
     run->stop.request_stop();
-    spdlog::warn("producer.job_timeout queue={} job_id={} timeout_ms={}", config_.queue, id, run->timeout_ms);
     finish(run, timeout_execution(run->job, run->timeout_ms));
   }
 }
@@ -289,20 +319,28 @@ void Producer::acked(std::int64_t id) {
 }
 
 void Producer::stop(std::chrono::milliseconds grace) noexcept {
+  const auto began = SteadyClock::now();
   std::unique_lock lock{mutex_};
   if (stopping_) return;
   draining_ = true;
+  paused_ = true;  // as Oban's shutdown: the check shows it paused, with shutdown_started_at
+  shutdown_started_at_ = clock_.now();
   cv_.notify_all();
   cv_.wait_until(lock, SteadyClock::now() + grace, [&] { return running_.empty(); });
-  std::size_t orphaned = 0;
+  Value::Array orphaned;
   for (auto& [id, run] : running_) {
     std::lock_guard run_lock{run->mutex};
     if (run->claimed) continue;  // its ack is with the completer
     run->claimed = true;          // left executing, as Oban leaves it; the Lifeline rescues it
     run->stop.request_stop();
-    ++orphaned;
+    orphaned.push_back(id);
   }
-  if (orphaned > 0) spdlog::warn("producer.shutdown queue={} orphaned={}", config_.queue, orphaned);
+  if (!orphaned.empty()) {
+    telemetry::emit("queue:shutdown", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node}, {"orphaned", std::move(orphaned)}},
+                    {{"elapsed", std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - began).count()}},
+                    "jobs were orphaned because they didn't finish executing in the allotted time");
+  }
   stopping_ = true;
   lock.unlock();
   cv_.notify_all();

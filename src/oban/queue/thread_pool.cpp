@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
 
 namespace oban::queue {
 
@@ -39,9 +39,9 @@ struct ThreadPool::State {
       try {
         task();
       } catch (const std::exception& e) {
-        spdlog::error("thread_pool.task_failed error=\"{}\"", e.what());
+        telemetry::emit("thread_pool:task:exception", telemetry::Level::error, {{"error", e.what()}});
       } catch (...) {
-        spdlog::error("thread_pool.task_failed error=unknown");
+        telemetry::emit("thread_pool:task:exception", telemetry::Level::error, {{"error", "unknown exception"}});
       }
       lock.lock();
     }
@@ -86,7 +86,7 @@ void ThreadPool::shutdown(std::chrono::steady_clock::time_point deadline) noexce
   }
   lock.unlock();
   for (auto& thread : to_join) thread.join();
-  if (detached > 0) spdlog::warn("thread_pool.abandoned threads={}", detached);
+  if (detached > 0) telemetry::emit("thread_pool:abandoned", telemetry::Level::warning, {{"threads", detached}});
 }
 
 std::size_t ThreadPool::size() const {

@@ -5,13 +5,13 @@
 #include <stdexcept>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
+#include "oban/core/telemetry.hpp"
 #include "oban/db/schema.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/peer/peer.hpp"
 #include "oban/plugins/cron.hpp"
 #include "oban/plugins/lifeline.hpp"
+#include "oban/plugins/plugin.hpp"
 #include "oban/plugins/pruner.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/queue/signal.hpp"
@@ -128,18 +128,18 @@ void Node::start() {
   stager_config.prefix = config_.prefix;
   stager_config.interval = config_.stage_interval;
   stager_config.notify = config_.notifications;
-  stager_ = std::make_unique<plugins::Stager>(
-      stager_config, *pool_, clock_, leader,
-      [this](const std::vector<std::string>& queues) {
-        // Local wakeups too, so staged jobs run here without waiting for the notification.
-        for (const auto& queue : queues) {
-          if (auto* p = producer(queue)) p->wake();
-        }
-      });
-  stager_->start();
+  stager_ = std::make_unique<plugins::Stager>(stager_config, *pool_, clock_, [this](const std::vector<std::string>& queues) {
+    // Local wakeups too, so staged jobs run here without waiting for the notification.
+    for (const auto& queue : queues) {
+      if (auto* p = producer(queue)) p->wake();
+    }
+  });
   start_cluster_duties();
-  spdlog::info("node.started node={} prefix={} queues={} notifications={}", config_.node, config_.prefix,
-               config_.queues.size(), config_.notifications);
+  Value::Object queues;
+  for (const auto& [name, limit] : config_.queues) queues[name] = limit;
+  telemetry::emit("node:start", telemetry::Level::info,
+                  {{"node", config_.node}, {"prefix", config_.prefix}, {"queues", std::move(queues)},
+                   {"notifications", config_.notifications}, {"peer", config_.peer_name}});
 }
 
 void Node::stop() noexcept {
@@ -147,11 +147,8 @@ void Node::stop() noexcept {
   stopped_ = true;
   const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
   // Leader duties first (the peer resigns, so another node leads at once), then the queues.
-  if (cron_) cron_->stop();
-  if (lifeline_) lifeline_->stop();
-  if (pruner_) pruner_->stop();
+  for (auto runner = runners_.rbegin(); runner != runners_.rend(); ++runner) (*runner)->stop();
   if (peer_) peer_->stop();
-  if (stager_) stager_->stop();
   // Producers drain in parallel, all within the one grace period.
   std::vector<std::thread> draining;
   for (auto& [name, producer] : producers_) {
@@ -165,42 +162,46 @@ void Node::stop() noexcept {
   if (completer_) completer_->stop(std::chrono::steady_clock::now() + std::chrono::seconds{5});
   if (notifier_) notifier_->stop();
   threads_.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds{100});
-  spdlog::info("node.stopped node={}", config_.node);
+  telemetry::emit("node:stop", telemetry::Level::info, {{"node", config_.node}});
+}
+
+void Node::add_plugin(std::unique_ptr<plugins::Plugin> plugin) {
+  if (started_) throw std::logic_error("add_plugin must be called before start()");
+  extra_plugins_.push_back(std::move(plugin));
 }
 
 void Node::start_cluster_duties() {
   const auto leader = [this] { return is_leader(); };
-  if (peer_) {
-    peer_->on_change([this](bool leads) {
-      spdlog::info("peer.leadership node={} leader={}", config_.node, leads);
-      if (!leads || !cron_) return;
-      // Catch up the current minute if its boundary passed while no node led.
-      try {
-        cron_->run_once();
-      } catch (const std::exception& e) {
-        spdlog::error("oban.cron.error error=\"{}\"", e.what());
-      }
-    });
-    peer_->start();
-  }
   if (config_.pruner) {
     plugins::PrunerConfig pruner_config;
     pruner_config.prefix = config_.prefix;
     pruner_config.interval = config_.prune_interval;
     pruner_config.limit = config_.prune_limit;
     pruner_config.max_age = config_.prune_max_age;
-    pruner_ = std::make_unique<plugins::Pruner>(*pool_, pruner_config, clock_, leader);
-    pruner_->start();
+    pruner_ = std::make_unique<plugins::Pruner>(*pool_, pruner_config, clock_);
   }
   if (config_.lifeline) {
     plugins::LifelineConfig lifeline_config;
     lifeline_config.prefix = config_.prefix;
     lifeline_config.interval = config_.rescue_interval;
     lifeline_config.rescue_after = config_.rescue_after;
-    lifeline_ = std::make_unique<plugins::Lifeline>(*pool_, lifeline_config, clock_, leader);
-    lifeline_->start();
+    lifeline_ = std::make_unique<plugins::Lifeline>(*pool_, lifeline_config, clock_);
   }
-  if (cron_) cron_->start();
+  std::vector<plugins::Plugin*> plugins{stager_.get(), pruner_.get(), lifeline_.get(), cron_.get()};
+  for (auto& extra : extra_plugins_) plugins.push_back(extra.get());
+  for (auto* plugin : plugins) {
+    if (!plugin) continue;
+    runners_.push_back(std::make_unique<plugins::PluginRunner>(*plugin, leader));
+    if (plugin == cron_.get()) cron_runner_ = runners_.back().get();
+  }
+  if (peer_) {
+    peer_->on_change([this](bool leads) {
+      // Catch up the current minute if its boundary passed while no node led.
+      if (leads && cron_runner_) cron_runner_->run_reported();
+    });
+    peer_->start();
+  }
+  for (auto& runner : runners_) runner->start();
 }
 
 void Node::handle_insert(const std::string& json) {
@@ -210,7 +211,8 @@ void Node::handle_insert(const std::string& json) {
     if (!queue) return;
     if (auto* p = producer(*queue)) p->wake();
   } catch (const std::exception& e) {
-    spdlog::warn("node.insert_ignored error=\"{}\"", e.what());
+    telemetry::emit("notifier:ignored", telemetry::Level::warning,
+                    {{"channel", "insert"}, {"reason", "malformed"}, {"error", e.what()}});
   }
 }
 
@@ -219,7 +221,8 @@ void Node::handle_signal(const std::string& json) {
   try {
     signal = queue::parse_signal(json);
   } catch (const std::exception& e) {
-    spdlog::warn("node.signal_ignored reason=malformed error=\"{}\"", e.what());
+    telemetry::emit("notifier:ignored", telemetry::Level::warning,
+                    {{"channel", "signal"}, {"reason", "malformed"}, {"error", e.what()}});
     return;
   }
   if (!signal.addressed_to(idents())) return;
@@ -237,10 +240,11 @@ void Node::handle_signal(const std::string& json) {
     } else if (signal.action == "resume") {
       producer->resume();
     } else if (signal.action == "scale") {
-      if (signal.limit) producer->scale(*signal.limit);
+      if (signal.limit) producer->scale(*signal.limit, signal.local_only.value_or(false));
     } else {
       // start/stop of queues is the Midwife's job; this node runs the queues it was given.
-      spdlog::debug("node.signal_ignored action={} queue={}", signal.action, name);
+      telemetry::emit("notifier:ignored", telemetry::Level::debug,
+                      {{"channel", "signal"}, {"reason", "unsupported action"}, {"action", signal.action}, {"queue", name}});
       continue;
     }
     producer->wake();

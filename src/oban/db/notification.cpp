@@ -1,11 +1,14 @@
-#include "oban/notify/payload_codec.hpp"
+#include "oban/db/notification.hpp"
 
 #include <zlib.h>
+
+#include "oban/db/identifiers.hpp"
+#include "oban/json/json_writer.hpp"
 
 #include <array>
 #include <stdexcept>
 
-namespace oban::notify {
+namespace oban::db {
 namespace {
 
 constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -102,4 +105,14 @@ std::string decode_payload(std::string_view payload) {
   return std::string{payload};
 }
 
-}  // namespace oban::notify
+void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel_name,
+            const std::vector<std::string>& json_payloads) {
+  if (json_payloads.empty()) return;
+  std::vector<std::string> encoded;
+  encoded.reserve(json_payloads.size());
+  for (const auto& payload : json_payloads) encoded.push_back(encode_payload(payload));
+  tx.exec_params("SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
+                 channel(prefix, channel_name), json::string_array(encoded));
+}
+
+}  // namespace oban::db

@@ -1,7 +1,8 @@
-// rindle-worker demo: the whole thing on one machine. A private PostgreSQL, Oban's schema
-// and Rindle's tables, a few hundred media_provider_assets rows stuck in processing and
-// uploading, a fake Mux on loopback, and two `rindle-worker run` processes. It shows
-// progress while they sync, prints a summary table, stops the nodes and exits.
+// rindle-demo: the whole thing on one machine. A private PostgreSQL, Oban's schema and
+// Rindle's tables, a few hundred media_provider_assets rows stuck in processing and
+// uploading, a fake Mux on loopback, and two `rindle-worker run` processes (the binary next
+// to this one). It shows progress while they sync, prints a summary table, stops the nodes
+// and exits. A separate program so the production binary carries no test kit.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -14,8 +15,7 @@
 #include <map>
 #include <thread>
 
-#include "cli/commands.hpp"
-#include "cli/parse_options.hpp"
+#include "rindle/rindle_schema.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
@@ -25,7 +25,6 @@
 namespace po = boost::program_options;
 using namespace std::chrono_literals;
 
-namespace cli {
 namespace {
 
 constexpr const char* kTokenId = "demo-token-id";
@@ -81,7 +80,7 @@ void seed_rows(pqxx::connection& conn, const std::string& schema, int rows) {
   tx.commit();
 }
 
-pid_t spawn_node(const std::string& self, const std::string& dsn, const std::string& mux_url, int index,
+pid_t spawn_node(const std::string& worker, const std::string& dsn, const std::string& mux_url, int index,
                  const std::string& log_path) {
   const pid_t pid = fork();
   if (pid != 0) return pid;
@@ -97,7 +96,7 @@ pid_t spawn_node(const std::string& self, const std::string& dsn, const std::str
   setenv("RINDLE_PROVIDER_POLLING_FLOOR_SECONDS", "5", 1);
   setenv("OBAN_SHUTDOWN_GRACE", "5", 1);
   const std::string node = "demo-node-" + std::to_string(index);
-  execl(self.c_str(), self.c_str(), "run", "--node", node.c_str(), "--queues", "rindle_provider:4",
+  execl(worker.c_str(), worker.c_str(), "run", "--node", node.c_str(), "--queues", "rindle_provider:4",
         static_cast<char*>(nullptr));
   _exit(127);
 }
@@ -130,18 +129,30 @@ void print_table(const std::string& title, const Counts& counts) {
   for (const auto& [name, count] : counts) std::cout << "  " << std::right << std::setw(6) << count << "  " << name << "\n";
 }
 
-}  // namespace
+// The rindle-worker binary built beside this one.
+std::string rindle_worker_path() {
+  char self[4096] = {};
+  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) throw std::runtime_error("cannot find own executable");
+  std::string path = self;
+  path = path.substr(0, path.rfind('/') + 1) + "rindle-worker";
+  if (access(path.c_str(), X_OK) != 0) throw std::runtime_error("no rindle-worker beside rindle-demo at " + path);
+  return path;
+}
 
-int demo_command(const Args& args) {
-  po::options_description options{"rindle-worker demo: Rindle's Mux sync end to end on this machine"};
+int demo(int argc, char** argv) {
+  po::options_description options{"rindle-demo: Rindle's Mux sync end to end on this machine"};
   options.add_options()
       ("help,h", "show this help")
       ("rows", po::value<int>()->default_value(240), "media_provider_assets rows to sync")
       ("nodes", po::value<int>()->default_value(2), "rindle-worker processes")
       ("timeout", po::value<int>()->default_value(150), "seconds before giving up");
-  const auto parsed = parse_options(args, options);
-  if (!parsed) return 0;
-  const auto& vars = *parsed;
+  po::variables_map vars;
+  po::store(po::parse_command_line(argc, argv, options), vars);
+  if (vars.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  po::notify(vars);
   const int rows = vars["rows"].as<int>();
   const int nodes = vars["nodes"].as<int>();
   const auto timeout = std::chrono::seconds{vars["timeout"].as<int>()};
@@ -151,7 +162,7 @@ int demo_command(const Args& args) {
   testkit::PrivatePostgres postgres;
   auto conn = oban::db::connect(postgres.dsn());
   std::cout << oban::db::migrate(*conn, schema).message << "\n";
-  oban::db::install_rindle_tables(*conn, schema);
+  rindle::install_rindle_tables(*conn, schema);
   seed_rows(*conn, schema, rows);
 
   testkit::FakeMux mux{kTokenId, kTokenSecret};
@@ -165,13 +176,12 @@ int demo_command(const Args& args) {
   }
   std::cout << "Seeded " << rows << " provider assets; fake Mux at " << mux.base_url() << "\n";
 
-  char self[4096] = {};
-  if (readlink("/proc/self/exe", self, sizeof self - 1) <= 0) throw std::runtime_error("cannot find own executable");
+  const std::string worker = rindle_worker_path();
   const std::string log_dir = postgres.socket_dir();
   std::vector<pid_t> children;
   for (int n = 1; n <= nodes; ++n) {
     const auto log = log_dir + "/node-" + std::to_string(n) + ".log";
-    children.push_back(spawn_node(self, postgres.dsn(), mux.base_url(), n, log));
+    children.push_back(spawn_node(worker, postgres.dsn(), mux.base_url(), n, log));
     std::cout << "Started rindle-worker run --node demo-node-" << n << " (log: " << log << ")\n";
   }
 
@@ -220,4 +230,13 @@ int demo_command(const Args& args) {
   return done && clean_exits == nodes ? 0 : 1;
 }
 
-}  // namespace cli
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return demo(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "rindle-demo: " << e.what() << "\n";
+    return 1;
+  }
+}
