@@ -44,11 +44,15 @@ class Worker {
   virtual JobResult perform(JobContext& context) = 0;
   // Seconds until the next attempt after a failure. Default: Oban's default backoff.
   virtual std::int64_t backoff(const Job& job) const;
+  // How long this job may run (Oban's timeout/1); 0 means no limit. Default: options().timeout.
+  virtual std::chrono::milliseconds timeout(const Job& job) const;
 };
 
 // The workers a node can run, by Oban name.
 class WorkerRegistry {
  public:
+  // Throws std::invalid_argument for a null worker or a name already registered (a second
+  // worker under one Oban name would silently take the first one's jobs).
   void add(std::shared_ptr<Worker> worker);
   std::shared_ptr<Worker> find(std::string_view name) const;
   std::vector<std::string> names() const;

@@ -105,3 +105,31 @@ TEST_CASE("identifiers are quoted and DSNs redacted", "[core][db]") {
   CHECK(db::redact_dsn("host=db user=app password=s3cret dbname=app") == "host=db user=app password=*** dbname=app");
   CHECK(db::redact_dsn("host=db password='s3 cret' dbname=app") == "host=db password=*** dbname=app");
 }
+
+namespace {
+class NamedWorker final : public oban::Worker {
+ public:
+  explicit NamedWorker(std::string name, std::chrono::milliseconds timeout = {}) : name_(std::move(name)), timeout_(timeout) {}
+  std::string name() const override { return name_; }
+  oban::WorkerOptions options() const override {
+    oban::WorkerOptions o;
+    o.timeout = timeout_;
+    return o;
+  }
+  oban::JobResult perform(oban::JobContext&) override { return oban::JobResult::ok(); }
+
+ private:
+  std::string name_;
+  std::chrono::milliseconds timeout_;
+};
+}  // namespace
+
+TEST_CASE("a worker name can be registered once; the timeout defaults to the worker's option", "[worker]") {
+  oban::WorkerRegistry registry;
+  registry.add(std::make_shared<NamedWorker>("MyApp.Mailer", std::chrono::milliseconds{250}));
+  CHECK_THROWS_WITH(registry.add(std::make_shared<NamedWorker>("MyApp.Mailer")),
+                    Catch::Contains("MyApp.Mailer is already registered"));
+  CHECK_THROWS_AS(registry.add(nullptr), std::invalid_argument);
+  CHECK(registry.names() == std::vector<std::string>{"MyApp.Mailer"});
+  CHECK(registry.find("MyApp.Mailer")->timeout(oban::Job{}) == std::chrono::milliseconds{250});
+}

@@ -8,8 +8,12 @@ namespace oban {
 
 std::int64_t Worker::backoff(const Job& job) const { return default_backoff(job.attempt, job.max_attempts); }
 
+std::chrono::milliseconds Worker::timeout(const Job&) const { return options().timeout; }
+
 void WorkerRegistry::add(std::shared_ptr<Worker> worker) {
+  if (!worker) throw std::invalid_argument("cannot register a null worker");
   auto name = worker->name();
+  if (workers_.count(name) > 0) throw std::invalid_argument("worker " + name + " is already registered");
   workers_[std::move(name)] = std::move(worker);
 }
 

@@ -236,7 +236,7 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
     auto run = std::make_shared<Run>();
     run->worker = executor_.resolve(job);
     if (run->worker) {
-      const auto timeout = run->worker->options().timeout;
+      const auto timeout = run->worker->timeout(job);
       if (timeout.count() > 0) {
         run->timeout_ms = timeout.count();
         run->deadline = SteadyClock::now() + timeout;
