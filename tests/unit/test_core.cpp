@@ -10,6 +10,7 @@
 #include "oban/json/json_writer.hpp"
 #include "oban/db/notification.hpp"
 #include "oban/insert/validate_job.hpp"
+#include "oban/worker.hpp"
 
 using namespace oban;
 
