@@ -11,7 +11,7 @@
 //
 // A Node has one too (Node::client()), usable before the node starts. Connections open on
 // first use; every method may throw what the database throws (std::exception), with the
-// password redacted.
+// password redacted. One Client may be used from many threads at once.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
