@@ -23,8 +23,8 @@ struct WorkerOptions {
   std::string queue = "default";            // queue its jobs go to
   int max_attempts = 20;                     // attempts before discarding
   int priority = 0;                          // 0 (highest) .. 9
-  std::vector<std::string> tags;             // default tags
-  std::optional<UniqueOptions> unique;       // default uniqueness, none by default
+  std::vector<std::string> tags{};           // default tags
+  std::optional<UniqueOptions> unique{};     // default uniqueness, none by default
   std::chrono::milliseconds timeout{0};      // 0 = :infinity
 };
 
@@ -60,6 +60,7 @@ class WorkerRegistry {
   // A NewJob for `worker_name` carrying that worker's defaults (queue, max_attempts,
   // priority, tags, unique). Throws std::invalid_argument for an unknown worker.
   NewJob new_job(std::string_view worker_name, std::string args_json = "{}") const;
+  NewJob new_job(std::string_view worker_name, const Value::Object& args) const;
 
  private:
   std::map<std::string, std::shared_ptr<Worker>, std::less<>> workers_;

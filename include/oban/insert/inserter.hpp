@@ -7,16 +7,12 @@
 #include <pqxx/pqxx>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/insert_result.hpp"
 #include "oban/core/job.hpp"
 #include "oban/core/new_job.hpp"
 #include "oban/db/connection.hpp"
 
 namespace oban {
-
-struct InsertResult {
-  Job job;                // the inserted row, or for a conflict the existing (maybe replaced) row
-  bool conflict = false;  // true when a unique job already existed
-};
 
 class Inserter {
  public:
@@ -34,7 +30,7 @@ class Inserter {
 
   // The same inside the caller's transaction. Sends no notifications: call
   // notify_available after committing.
-  std::vector<InsertResult> insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs);
+  std::vector<InsertResult> insert_all(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);
 
   // NOTIFY insert {"queue": q} once per distinct queue of available results.
   void notify_available(const std::vector<InsertResult>& results);

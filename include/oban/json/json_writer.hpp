@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "oban/core/value.hpp"
+
 namespace oban::json {
 
 // `"text"` with quotes and escapes.
@@ -20,6 +22,7 @@ class ObjectWriter {
   ObjectWriter& add(std::string_view key, std::int64_t value);
   ObjectWriter& add(std::string_view key, int value) { return add(key, static_cast<std::int64_t>(value)); }
   ObjectWriter& add(std::string_view key, bool value);
+  ObjectWriter& add_value(std::string_view key, const Value& value);  // any JSON value: arrays, objects...
   ObjectWriter& add_raw(std::string_view key, std::string_view json);  // already-encoded JSON
   std::string str() const;
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "oban/client/client.hpp"
 #include "oban/core/clock.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
@@ -72,6 +73,9 @@ class Node {
   plugins::Stager& stager() { return *stager_; }
   // Inserts jobs into this node's prefix (available after start()).
   Inserter& inserter() { return *inserter_; }
+  // Inserts and signals on this node's database and prefix, also before start(); its
+  // local_only signals address this node.
+  Client& client() { return *client_; }
   peer::Peer* peer() { return peer_.get(); }
   plugins::Cron* cron() { return cron_.get(); }
   plugins::Pruner* pruner() { return pruner_.get(); }
@@ -105,6 +109,7 @@ class Node {
   std::map<std::string, std::unique_ptr<queue::Producer>> producers_;
   std::unique_ptr<plugins::Stager> stager_;
   std::unique_ptr<Inserter> inserter_;
+  std::unique_ptr<Client> client_;
   std::unique_ptr<peer::Peer> peer_;
   std::unique_ptr<plugins::Cron> cron_;
   std::unique_ptr<plugins::Pruner> pruner_;

@@ -92,7 +92,7 @@ std::vector<InsertResult> Inserter::insert_all(const std::vector<NewJob>& jobs) 
 // Elixir's insert_all ignores `unique` entirely (only Pro's engine honours it in bulk).
 // Ours honours it with the exact per-job semantics of insert, in order, the batch included,
 // because the Rindle coordinator enqueues its batches with unique options and relies on them.
-std::vector<InsertResult> Inserter::insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs) {
+std::vector<InsertResult> Inserter::insert_all(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   validate_all(jobs);
   const Timestamp now = clock_.now();
   std::vector<insert::PreparedJob> prepared;

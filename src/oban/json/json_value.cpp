@@ -2,8 +2,8 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <stdexcept>
 
 #include "oban/json/json_writer.hpp"
@@ -22,9 +22,11 @@ void write_to(std::string& out, const Value& value) {
         out += "null";
         return;
       }
+      // The shortest text that reads back as the same double, so 0.1 stays 0.1 (jsonb
+      // compares numbers by value: 0.10000000000000001 would not match an Elixir 0.1).
       char buffer[32];
-      std::snprintf(buffer, sizeof buffer, "%.17g", d);
-      std::string text = buffer;
+      const auto written = std::to_chars(buffer, buffer + sizeof buffer, d);
+      std::string text{buffer, written.ptr};
       // Keep a float a float when read back (Elixir tells 1 from 1.0).
       if (text.find_first_of(".eE") == std::string::npos) text += ".0";
       out += text;

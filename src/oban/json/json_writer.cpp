@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "oban/json/json_value.hpp"
+
 namespace oban::json {
 
 namespace {
@@ -81,6 +83,8 @@ std::string quote(std::string_view text) {
 ObjectWriter& ObjectWriter::add(std::string_view key, std::string_view value) { return add_raw(key, quote(value)); }
 ObjectWriter& ObjectWriter::add(std::string_view key, std::int64_t value) { return add_raw(key, std::to_string(value)); }
 ObjectWriter& ObjectWriter::add(std::string_view key, bool value) { return add_raw(key, value ? "true" : "false"); }
+
+ObjectWriter& ObjectWriter::add_value(std::string_view key, const Value& value) { return add_raw(key, write(value)); }
 
 ObjectWriter& ObjectWriter::add_raw(std::string_view key, std::string_view json) {
   if (!body_.empty()) body_.push_back(',');

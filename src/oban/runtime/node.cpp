@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "oban/client/client_access.hpp"
 #include "oban/core/telemetry.hpp"
 #include "oban/db/schema.hpp"
 #include "oban/insert/inserter.hpp"
@@ -39,6 +40,9 @@ Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
   const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 6;
   pool_ = std::make_unique<db::ConnectionPool>(config_.dsn, pool_size);
   if (config_.notifications) notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix);
+  std::vector<std::string> queue_names;
+  for (const auto& [queue_name, limit] : config_.queues) queue_names.push_back(queue_name);
+  client_ = ClientAccess::for_node(*pool_, config_.prefix, config_.node, std::move(queue_names), clock_);
 }
 
 Node::~Node() { stop(); }

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "oban/core/backoff.hpp"
+#include "oban/json/json_value.hpp"
 
 namespace oban {
 
@@ -41,6 +42,10 @@ NewJob WorkerRegistry::new_job(std::string_view worker_name, std::string args_js
   job.tags = options.tags;
   job.unique = options.unique;
   return job;
+}
+
+NewJob WorkerRegistry::new_job(std::string_view worker_name, const Value::Object& args) const {
+  return new_job(worker_name, json::write(args));
 }
 
 }  // namespace oban
