@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "guest_test_helpers.hpp"
+#include "oban/plugins/cron.hpp"
 #include "oban/plugins/lifeline.hpp"
 #include "oban/plugins/pruner.hpp"
 #include "oban/runtime/node.hpp"
@@ -227,6 +228,22 @@ TEST_CASE("each plugin flag changes what the plugins do", "[guest][pruner][lifel
     guest.run_plugins();
     CHECK(guest.node->lifeline() == nullptr);
     CHECK(state_of(schema, orphan) == "executing");
+  }
+  SECTION("--cron-delay: how long after the boundary cron evaluates a minute") {
+    ScopedEnv url{"DATABASE_URL", schema.dsn()};
+    auto config = node_config_from_words({"--queues", "cpp_sync:1", "--prefix", schema.prefix(), "--cron",
+                                          "* * * * * " + kCppWorker, "--cron-delay", "2"});
+    oban::ManualClock clock{oban::parse_sql_timestamp("2026-11-28 09:34:01")};
+    auto registry = cpp_registry();
+    oban::Node node{config, registry, clock};
+    node.set_leader_check([] { return true; });
+    node.start();
+    REQUIRE(node.cron() != nullptr);
+    CHECK(node.cron()->delay() == 2s);
+    CHECK(node.cron()->next_delay() == 1005ms);  // 09:34:02 and a little
+    CHECK(node.cron()->run_once().inserted.empty());
+    clock.set(oban::parse_sql_timestamp("2026-11-28 09:34:02.005"));
+    CHECK(node.cron()->run_once().inserted == std::vector<std::string>{kCppWorker});
   }
   SECTION("--pruner off joined as Oban with the lifeline on: rescues, keeps finished jobs") {
     GuestNode guest{schema, {"--peer-name", "Oban", "--pruner", "off", "--lifeline", "on"}};

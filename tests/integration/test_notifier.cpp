@@ -62,6 +62,23 @@ TEST_CASE("a prefix with \" and ' in it LISTENs and receives", "[notifier]") {
     std::lock_guard lock{mutex};
     return received == std::vector<std::string>{R"({"queue":"quoted"})"};
   }, 5s));
+  // And again after a reconnect (the LISTEN backend terminated).
+  {
+    pqxx::work tx{schema.conn()};
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'oban-cpp notifier' "
+            "OR (query LIKE 'LISTEN%' AND pid <> pg_backend_pid())");
+    tx.commit();
+  }
+  REQUIRE(wait_for([&] { return recorder.named("notifier:connect").size() == 2 && notifier.connected(); }, 10s));
+  {
+    pqxx::work tx{schema.conn()};
+    oban::db::notify(tx, schema.prefix(), "insert", {R"({"queue":"after-reconnect"})"});
+    tx.commit();
+  }
+  CHECK(wait_for([&] {
+    std::lock_guard lock{mutex};
+    return received.size() == 2 && received.back() == R"({"queue":"after-reconnect"})";
+  }, 5s));
   // Registered after start: LISTENed at once, on the same connection.
   std::atomic<int> signals{0};
   notifier.listen("signal", [&](const std::string&) { ++signals; });
@@ -71,8 +88,8 @@ TEST_CASE("a prefix with \" and ' in it LISTENs and receives", "[notifier]") {
     tx.commit();
     return signals > 0;
   }, 5s));
-  CHECK(recorder.named("notifier:disconnect").empty());
-  CHECK(recorder.named("notifier:connect").size() == 1);
+  CHECK(recorder.named("notifier:disconnect").size() == 1);  // the terminated backend, nothing else
+  CHECK(recorder.named("notifier:connect").size() == 2);
   notifier.stop();
   CHECK_FALSE(notifier.connected());
 }
