@@ -235,7 +235,7 @@ void Node::report_plugin_settings() const {
   telemetry::emit("node:plugins", lapsing ? telemetry::Level::warning : telemetry::Level::info,
                   plugin_settings(config_, registry_.names()), {},
                   lapsing ? "joined the Elixir election with the pruner or lifeline off: while this node leads, "
-                            "no node runs it (set them to match the Elixir plugins' settings)"
+                            "no node of the cluster runs that plugin (turn it on with your Elixir plugin's settings)"
                           : "");
 }
 
