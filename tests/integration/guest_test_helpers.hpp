@@ -1,7 +1,6 @@
 #pragma once
 // Helpers for the "good guest" suites: rows as an Elixir cluster leaves them (finished,
-// executing on a node, failed as `unknown worker`), a telemetry recorder, a scoped
-// environment variable, and rindle-worker's settings parsed from command-line words.
+// executing on a node, failed as `unknown worker`) and a telemetry recorder.
 #include <cstdlib>
 #include <mutex>
 #include <optional>
@@ -10,16 +9,16 @@
 
 #include <pqxx/pqxx>
 
-#include "cli/node_options.hpp"
-#include "cli/parse_options.hpp"
 #include "oban/core/telemetry.hpp"
 #include "oban/core/timestamp.hpp"
 #include "oban/db/identifiers.hpp"
+#include "support/node_words.hpp"
 #include "support/scoped_env.hpp"
 #include "support/test_database.hpp"
 
 namespace guest_test {
 
+using test_support::node_config_from_words;
 using test_support::ScopedEnv;
 
 inline const std::string kElixirWorker = "MyApp.Workers.Report";  // a worker only Elixir nodes have
@@ -134,15 +133,5 @@ class Recorder {
   std::vector<oban::telemetry::Event> events_;
   oban::telemetry::HandlerId id_;
 };
-
-// The NodeConfig `rindle-worker run WORDS...` describes (DATABASE_URL must be set).
-inline oban::NodeConfig node_config_from_words(const std::vector<std::string>& words) {
-  boost::program_options::options_description options;
-  cli::add_node_options(options);
-  boost::program_options::variables_map vars;
-  boost::program_options::store(boost::program_options::command_line_parser(words).options(options).run(), vars);
-  boost::program_options::notify(vars);
-  return cli::node_config_from(vars);
-}
 
 }  // namespace guest_test

@@ -122,8 +122,8 @@ TEST_CASE("a LISTEN connection whose server stops answering is replaced within t
   REQUIRE(wait_for([&] { return recorder.named("notifier:connect").size() == 2; }, 10s));
   const auto replaced_after = std::chrono::steady_clock::now() - silent_since;
   // Noticed within ping_interval + ping_timeout (1 s), replaced after the first backoff;
-  // 2.5 s leaves room for a loaded machine.
-  CHECK(replaced_after < 2500ms);
+  // 4 s leaves room for a loaded machine (without pings it is never replaced).
+  CHECK(replaced_after < 4000ms);
   const auto disconnects = recorder.named("notifier:disconnect");
   REQUIRE(disconnects.size() == 1);
   CHECK_THAT(*disconnects.front().metadata.at("error").if_string(), Catch::Matchers::Contains("no answer to ping"));
@@ -165,8 +165,8 @@ TEST_CASE("connecting has a bound: a server that never answers is given up on, a
   const auto started = std::chrono::steady_clock::now();
   notifier.start();
   REQUIRE(wait_for([&] { return recorder.named("notifier:disconnect").size() >= 2; }, 5s));
-  // Two attempts of 300 ms each and a 50 ms backoff: well under 2 s.
-  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  // Two attempts of 300 ms each and a 50 ms backoff: about 0.65 s (without a bound, never).
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
   const auto first = recorder.named("notifier:disconnect").front();
   const std::string error = *first.metadata.at("error").if_string();
   CHECK_THAT(error, Catch::Matchers::Contains("no connection within 300 ms"));
@@ -174,6 +174,6 @@ TEST_CASE("connecting has a bound: a server that never answers is given up on, a
   CHECK_FALSE(notifier.connected());
   const auto stopping = std::chrono::steady_clock::now();
   notifier.stop();
-  CHECK(std::chrono::steady_clock::now() - stopping < 500ms);
+  CHECK(std::chrono::steady_clock::now() - stopping < 1s);
   ::close(listener);
 }

@@ -5,7 +5,7 @@
 
 #include <initializer_list>
 
-#include "cli/node_options.hpp"
+#include "support/node_words.hpp"
 #include "support/scoped_env.hpp"
 
 using namespace std::chrono_literals;
@@ -35,14 +35,7 @@ class CleanEnv {
   std::vector<std::unique_ptr<ScopedEnv>> vars_;
 };
 
-oban::NodeConfig parse(const std::vector<std::string>& words) {
-  boost::program_options::options_description options;
-  cli::add_node_options(options);
-  boost::program_options::variables_map vars;
-  boost::program_options::store(boost::program_options::command_line_parser(words).options(options).run(), vars);
-  boost::program_options::notify(vars);
-  return cli::node_config_from(vars);
-}
+oban::NodeConfig parse(const std::vector<std::string>& words) { return test_support::node_config_from_words(words); }
 
 std::string error_of(const std::vector<std::string>& words) {
   try {
