@@ -9,6 +9,8 @@
 #include <cstring>
 #include <utility>
 
+#include "oban/core/telemetry.hpp"
+
 namespace oban::notify {
 namespace {
 
@@ -16,6 +18,12 @@ std::string trimmed(const char* text) {
   std::string out = text ? text : "";
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
+}
+
+// libpq prints notices to stderr by default; the library reports through telemetry only
+// (e.g. the FATAL a terminated backend sends, or a channel name truncated to 63 bytes).
+void report_notice(void*, const char* message) {
+  telemetry::emit("notifier:notice", telemetry::Level::info, {{"message", trimmed(message)}});
 }
 
 int remaining_ms(ListenConnection::Clock::time_point deadline) {
@@ -34,6 +42,7 @@ ListenConnection::ListenConnection(const std::string& dsn, std::chrono::millisec
   const char* values[] = {dsn.c_str(), "oban-cpp notifier", nullptr};
   conn_ = PQconnectStartParams(keywords, values, 1);
   if (!conn_) throw ConnectionLost("cannot allocate a connection");
+  PQsetNoticeProcessor(conn_, report_notice, nullptr);
   try {
     finish_connecting(timeout);
   } catch (...) {
@@ -94,7 +103,9 @@ ListenConnection::Woke ListenConnection::poll_socket(short events, Clock::time_p
 }
 
 void ListenConnection::consume_input() {
-  if (PQconsumeInput(conn_) == 0) fail("connection lost");
+  // A server that ends the session (pg_terminate_backend, shutdown) sends its FATAL first:
+  // the read succeeds, and the connection is then bad.
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) fail("connection lost");
   while (PGnotify* notify = PQnotifies(conn_)) {
     notifications_.push_back({notify->relname, notify->extra});
     PQfreemem(notify);
