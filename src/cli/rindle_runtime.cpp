@@ -1,12 +1,33 @@
 #include "cli/rindle_runtime.hpp"
 
+#include <stdexcept>
+
+#include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
 
 namespace cli {
+namespace {
 
-RindleRuntime::RindleRuntime(oban::NodeConfig config) : config_(std::move(config)) {
-  const auto rindle_config = rindle::RindleConfig::from_env();
+// Every per-row job would fail on a missing table; say so once, before starting.
+void require_rindle_tables(oban::db::ConnectionPool& pool, const std::string& schema) {
+  auto conn = pool.acquire();
+  pqxx::read_transaction tx{*conn};
+  const auto found =
+      tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", oban::db::qualified(schema, "media_provider_assets"));
+  if (!found[0].as<bool>()) {
+    throw std::runtime_error("Rindle's table media_provider_assets is not in schema " + oban::db::quote_ident(schema) +
+                             ": set RINDLE_SCHEMA (or --rindle-schema) to the schema of your Rindle app's tables "
+                             "(default public; the Oban prefix is a separate setting)");
+  }
+}
+
+}  // namespace
+
+RindleRuntime::RindleRuntime(oban::NodeConfig config, std::optional<std::string> rindle_schema)
+    : config_(std::move(config)) {
+  auto rindle_config = rindle::RindleConfig::from_env();
+  if (rindle_schema) rindle_config.schema = *rindle_schema;
   int limit = 0;
   for (const auto& [queue, queue_limit] : config_.queues) limit += queue_limit;
   // One connection per running job at most, plus the coordinator's.
@@ -15,7 +36,8 @@ RindleRuntime::RindleRuntime(oban::NodeConfig config) : config_(std::move(config
   mux_rate_ = std::make_unique<rindle::TokenBucket>(rindle_config.mux_rate_limit);
   node_ = std::make_unique<oban::Node>(config_, registry_);
   config_.node = node_->name();
-  // Rindle's tables live beside Oban's: the same schema as the prefix.
+  require_rindle_tables(*pool_, rindle_config.schema);
+  // Oban's tables live in the prefix; Rindle's in its own schema.
   int schema_version = oban::db::kCurrentSchemaVersion;
   {
     auto conn = pool_->acquire();
@@ -23,7 +45,7 @@ RindleRuntime::RindleRuntime(oban::NodeConfig config) : config_(std::move(config
   }
   inserter_ = std::make_unique<oban::Inserter>(*pool_, config_.prefix, oban::SystemClock::instance(), schema_version);
   services_ = std::make_unique<rindle::RindleServices>(
-      rindle::RindleServices{*pool_, *inserter_, *mux_, *mux_rate_, rindle_config, config_.prefix});
+      rindle::RindleServices{*pool_, *inserter_, *mux_, *mux_rate_, rindle_config, rindle_config.schema});
   rindle::register_rindle_workers(registry_, *services_);
 }
 

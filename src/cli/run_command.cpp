@@ -16,14 +16,18 @@ namespace cli {
 
 int run_command(const Args& args) {
   po::options_description options{"rindle-worker run: run Rindle's workers on an Oban queue"};
-  options.add_options()("help,h", "show this help");
+  options.add_options()
+      ("help,h", "show this help")
+      ("rindle-schema", po::value<std::string>(),
+       "schema holding Rindle's tables, independent of --prefix (env RINDLE_SCHEMA; default public)");
   add_node_options(options);
   const auto parsed = parse_options(
       args, options,
       "Environment: DATABASE_URL (required), RINDLE_MUX_TOKEN_ID, RINDLE_MUX_TOKEN_SECRET,\n"
       "RINDLE_MUX_BASE_URL (https://api.mux.com), RINDLE_MUX_RATE_LIMIT (5 per second),\n"
       "RINDLE_PROVIDER_POLLING_FLOOR_SECONDS (30), RINDLE_PROVIDER_POLLING_BATCH_SIZE (1000),\n"
-      "RINDLE_PROVIDER_STUCK_THRESHOLD_SECONDS (7200).\n");
+      "RINDLE_PROVIDER_STUCK_THRESHOLD_SECONDS (7200), RINDLE_SCHEMA (public).\n"
+      "Durations are in seconds. A flag wins over its variable.\n");
   if (!parsed) return 0;
   const auto& vars = *parsed;
   // Block the stop signals in every thread the node starts; this thread waits for them.
@@ -34,7 +38,9 @@ int run_command(const Args& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const oban::DefaultLogger logger;
-  RindleRuntime runtime{node_config_from(vars)};
+  std::optional<std::string> rindle_schema;
+  if (vars.count("rindle-schema")) rindle_schema = vars["rindle-schema"].as<std::string>();
+  RindleRuntime runtime{node_config_from(vars), rindle_schema};
   runtime.start();
   int received = 0;
   sigwait(&stop_signals, &received);

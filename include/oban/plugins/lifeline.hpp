@@ -1,7 +1,8 @@
 #pragma once
 // Oban's Lifeline plugin (oban-protocol.md sections 3 and 10): the leader rescues jobs left
 // `executing` longer than rescue_after (orphans of crashed or killed nodes). Purely time
-// based: a job really still running past rescue_after is rescued and can run twice.
+// based: a job really still running past rescue_after is rescued and can run twice. Over the
+// whole table, as Oban does, or only the jobs of some workers.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -21,6 +22,7 @@ struct LifelineConfig {
   std::string prefix = "public";                        // schema holding oban_jobs
   std::chrono::milliseconds interval{60000};            // time between runs
   std::chrono::milliseconds rescue_after{60 * 60 * 1000};  // executing longer than this is orphaned
+  db::WorkerScope workers;                                  // whose jobs; nullopt = every job (Oban's scope)
 };
 
 class Lifeline final : public Plugin {
@@ -35,6 +37,7 @@ class Lifeline final : public Plugin {
   std::string name() const override { return "Oban.Plugins.Lifeline"; }
   PluginReport run() override;  // {"rescued_jobs": [ids], "discarded_jobs": [ids]}
   std::chrono::milliseconds next_delay() const override { return config_.interval; }
+  const LifelineConfig& config() const { return config_; }
 
  private:
   db::ConnectionPool& pool_;

@@ -32,6 +32,7 @@ namespace plugins {
 class Cron;
 class Pruner;
 class Lifeline;
+class UnknownWorkerWatch;
 class Plugin;
 class PluginRunner;
 }  // namespace plugins
@@ -80,6 +81,7 @@ class Node {
   plugins::Cron* cron() { return cron_.get(); }
   plugins::Pruner* pruner() { return pruner_.get(); }
   plugins::Lifeline* lifeline() { return lifeline_.get(); }
+  plugins::UnknownWorkerWatch* unknown_worker_watch() { return unknown_worker_watch_.get(); }
   bool running() const { return started_ && !stopped_; }
 
   // Runs `plugin` on this node as well: started after the built-in ones, stopped before
@@ -94,6 +96,7 @@ class Node {
 
  private:
   void start_cluster_duties();
+  void report_plugin_settings() const;
 
   NodeConfig config_;
   WorkerRegistry& registry_;
@@ -114,8 +117,10 @@ class Node {
   std::unique_ptr<plugins::Cron> cron_;
   std::unique_ptr<plugins::Pruner> pruner_;
   std::unique_ptr<plugins::Lifeline> lifeline_;
+  std::unique_ptr<plugins::UnknownWorkerWatch> unknown_worker_watch_;
   std::vector<std::unique_ptr<plugins::Plugin>> extra_plugins_;  // from add_plugin()
-  // One runner per plugin in start order (stager, pruner, lifeline, cron, extras); stopped in
+  // One runner per plugin in start order (stager, pruner, lifeline, cron, unknown-worker
+  // watch, extras); stopped in
   // reverse. cron_runner_ points into it.
   std::vector<std::unique_ptr<plugins::PluginRunner>> runners_;
   plugins::PluginRunner* cron_runner_ = nullptr;

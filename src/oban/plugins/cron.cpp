@@ -43,9 +43,18 @@ std::string Cron::cron_name_of(const CronEntry& entry) {
 }
 
 Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
-           std::string time_zone, const Clock& clock, std::function<bool()> is_leader)
-    : pool_(pool), inserter_(inserter), timezone_(std::move(time_zone)), clock_(clock), is_leader_(std::move(is_leader)) {
+           std::string time_zone, const Clock& clock, std::function<bool()> is_leader,
+           std::chrono::milliseconds delay)
+    : pool_(pool),
+      inserter_(inserter),
+      timezone_(std::move(time_zone)),
+      clock_(clock),
+      is_leader_(std::move(is_leader)),
+      delay_(delay) {
   std::vector<std::string> problems;
+  if (delay_ < std::chrono::milliseconds{0} || delay_ >= std::chrono::minutes{1}) {
+    problems.push_back("cron delay must be at least 0 s and under 60 s, got " + std::to_string(delay_.count()) + " ms");
+  }
   try {
     date::locate_zone(timezone_);
   } catch (const std::exception&) {
@@ -79,6 +88,8 @@ CronTick Cron::run_once() {
   if (entries_.empty() || !is_leader_()) return tick;
   const auto now = clock_.now();
   const auto minute = std::chrono::floor<std::chrono::minutes>(now);
+  // Not yet: an Elixir crontab listing the entry may still insert it for this minute.
+  if (now < minute + delay_) return tick;
   std::vector<Entry*> due;
   for (auto& entry : entries_) {
     if (entry.expression.is_reboot() ? !entry.rebooted : entry.expression.matches_at(minute, timezone_)) {
@@ -139,9 +150,10 @@ PluginReport Cron::run() {
 }
 
 std::chrono::milliseconds Cron::next_delay() const {
-  // Wake at the next minute boundary (plus a little, so the clock has crossed it).
+  // Wake at the next evaluation time (plus a little, so the clock has crossed it).
   const auto now = clock_.now();
-  const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::microseconds{1});
+  auto next = std::chrono::floor<std::chrono::minutes>(now) + delay_;
+  if (next <= now) next += std::chrono::minutes{1};
   return std::chrono::ceil<std::chrono::milliseconds>(next - now) + std::chrono::milliseconds{5};
 }
 

@@ -25,7 +25,7 @@ Lifeline::Lifeline(db::ConnectionPool& pool, LifelineConfig config, const Clock&
 db::RescueResult Lifeline::run_once() {
   auto conn = pool_.acquire();
   pqxx::work tx{*conn};
-  auto result = db::rescue_jobs(tx, config_.prefix, clock_.now(), config_.rescue_after);
+  auto result = db::rescue_jobs(tx, config_.prefix, clock_.now(), config_.rescue_after, config_.workers);
   // Wake the producers of the queues that got jobs back. Oban sends nothing here: its
   // leader's Stager notifies every queue with available jobs within a second anyway, but
   // the C++ leader may not run a stager, and an extra {"queue":...} costs nothing.

@@ -10,7 +10,7 @@ namespace {
 PrunerConfig validated(PrunerConfig config) {
   if (config.interval.count() <= 0) throw std::invalid_argument("pruner interval must be positive");
   if (config.limit <= 0) throw std::invalid_argument("pruner limit must be positive");
-  if (config.max_age.count() < 0) throw std::invalid_argument("pruner max_age must not be negative");
+  if (config.max_age.count() <= 0) throw std::invalid_argument("pruner max_age must be positive");
   return config;
 }
 
@@ -22,7 +22,7 @@ Pruner::Pruner(db::ConnectionPool& pool, PrunerConfig config, const Clock& clock
 std::vector<db::JobSummary> Pruner::run_once() {
   auto conn = pool_.acquire();
   pqxx::work tx{*conn};
-  auto pruned = db::prune_jobs(tx, config_.prefix, clock_.now(), config_.max_age, config_.limit);
+  auto pruned = db::prune_jobs(tx, config_.prefix, clock_.now(), config_.max_age, config_.limit, config_.workers);
   tx.commit();
   return pruned;
 }

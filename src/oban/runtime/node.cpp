@@ -14,6 +14,7 @@
 #include "oban/plugins/lifeline.hpp"
 #include "oban/plugins/plugin.hpp"
 #include "oban/plugins/pruner.hpp"
+#include "oban/plugins/unknown_worker_watch.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/queue/signal.hpp"
 
@@ -39,7 +40,9 @@ Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
   // Each producer and the completer, stager and cluster duties borrow a connection briefly.
   const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 6;
   pool_ = std::make_unique<db::ConnectionPool>(config_.dsn, pool_size);
-  if (config_.notifications) notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix);
+  if (config_.notifications) {
+    notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix, config_.notifier);
+  }
   std::vector<std::string> queue_names;
   for (const auto& [queue_name, limit] : config_.queues) queue_names.push_back(queue_name);
   client_ = ClientAccess::for_node(*pool_, config_.prefix, config_.node, std::move(queue_names), clock_);
@@ -81,12 +84,19 @@ void Node::start() {
     db::require_runnable_schema(*lease, config_.prefix);
     schema_version = db::schema_version(*lease, config_.prefix);
   }
+  if (schema_version > db::kCurrentSchemaVersion) {
+    telemetry::emit("node:schema_newer", telemetry::Level::warning,
+                    {{"prefix", config_.prefix}, {"found", schema_version}, {"known", db::kCurrentSchemaVersion}}, {},
+                    "Oban schema version " + std::to_string(schema_version) + " is newer than version " +
+                        std::to_string(db::kCurrentSchemaVersion) +
+                        ", the newest this node knows (Oban 2.23.1): it runs, writing rows as 2.23.1 does");
+  }
   inserter_ = std::make_unique<Inserter>(*pool_, config_.prefix, clock_, schema_version);
   // Built before anything starts, so a bad crontab stops the node with nothing running.
   const auto leader = [this] { return is_leader(); };
   if (!config_.crontab.empty()) {
     cron_ = std::make_unique<plugins::Cron>(*pool_, *inserter_, registry_, config_.crontab, config_.cron_timezone,
-                                            clock_, leader);
+                                            clock_, leader, config_.cron_delay);
   }
   if (config_.leadership) {
     peer::PeerConfig peer_config;
@@ -176,22 +186,36 @@ void Node::add_plugin(std::unique_ptr<plugins::Plugin> plugin) {
 
 void Node::start_cluster_duties() {
   const auto leader = [this] { return is_leader(); };
-  if (config_.pruner) {
+  // Under its own election name the node touches only its own workers' rows.
+  const db::WorkerScope scope =
+      config_.joins_elixir_election() ? db::WorkerScope{} : db::WorkerScope{registry_.names()};
+  if (config_.pruner_enabled()) {
     plugins::PrunerConfig pruner_config;
     pruner_config.prefix = config_.prefix;
     pruner_config.interval = config_.prune_interval;
     pruner_config.limit = config_.prune_limit;
     pruner_config.max_age = config_.prune_max_age;
+    pruner_config.workers = scope;
     pruner_ = std::make_unique<plugins::Pruner>(*pool_, pruner_config, clock_);
   }
-  if (config_.lifeline) {
+  if (config_.lifeline_enabled()) {
     plugins::LifelineConfig lifeline_config;
     lifeline_config.prefix = config_.prefix;
     lifeline_config.interval = config_.rescue_interval;
     lifeline_config.rescue_after = config_.rescue_after;
+    lifeline_config.workers = scope;
     lifeline_ = std::make_unique<plugins::Lifeline>(*pool_, lifeline_config, clock_);
   }
-  std::vector<plugins::Plugin*> plugins{stager_.get(), pruner_.get(), lifeline_.get(), cron_.get()};
+  if (config_.unknown_worker_watch && !registry_.empty()) {
+    plugins::UnknownWorkerWatchConfig watch_config;
+    watch_config.prefix = config_.prefix;
+    watch_config.node = config_.node;
+    watch_config.workers = registry_.names();
+    unknown_worker_watch_ = std::make_unique<plugins::UnknownWorkerWatch>(*pool_, watch_config, clock_);
+  }
+  report_plugin_settings();
+  std::vector<plugins::Plugin*> plugins{stager_.get(), pruner_.get(), lifeline_.get(), cron_.get(),
+                                        unknown_worker_watch_.get()};
   for (auto& extra : extra_plugins_) plugins.push_back(extra.get());
   for (auto* plugin : plugins) {
     if (!plugin) continue;
@@ -206,6 +230,17 @@ void Node::start_cluster_duties() {
     peer_->start();
   }
   for (auto& runner : runners_) runner->start();
+}
+
+void Node::report_plugin_settings() const {
+  // Joined as "Oban", a duty left off here lapses cluster-wide while this node leads.
+  const bool lapsing = config_.leadership && config_.joins_elixir_election() &&
+                       (!config_.pruner_enabled() || !config_.lifeline_enabled());
+  telemetry::emit("node:plugins", lapsing ? telemetry::Level::warning : telemetry::Level::info,
+                  plugin_settings(config_, registry_.names()), {},
+                  lapsing ? "joined the Elixir election with the pruner or lifeline off: while this node leads, "
+                            "no node of the cluster runs that plugin (turn it on with your Elixir plugin's settings)"
+                          : "");
 }
 
 void Node::handle_insert(const std::string& json) {
