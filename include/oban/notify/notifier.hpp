@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "oban/core/loop_health.hpp"
+
 namespace oban::notify {
 
 class Notifier {
@@ -28,6 +30,8 @@ class Notifier {
   void start();
   void stop() noexcept;  // idempotent
   bool connected() const;
+  // The listening thread's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
   struct Impl;

@@ -36,6 +36,11 @@ struct Notifier::Impl {
   bool stopping = false;
 
   std::atomic<bool> connected{false};
+  // Heartbeat for liveness: "in step" except while sleeping between reconnects, beating on
+  // every wait for notifications (kPollMicros apart) and every connection attempt.
+  std::atomic<bool> looping{false};
+  std::atomic<bool> in_step{false};
+  std::atomic<std::chrono::steady_clock::time_point> last_beat{std::chrono::steady_clock::now()};
   std::thread thread;
 
   // pqxx calls this for each notification on a channel we listen to.
@@ -107,6 +112,8 @@ struct Notifier::Impl {
   void run() {
     auto backoff = kFirstBackoff;
     while (!should_stop()) {
+      in_step = true;
+      last_beat = std::chrono::steady_clock::now();
       std::unique_ptr<pqxx::connection> conn;
       std::vector<std::unique_ptr<Receiver>> receivers;
       std::set<std::string> listening;
@@ -137,6 +144,7 @@ struct Notifier::Impl {
         }
         while (!should_stop()) {
           if (!conn->is_open()) throw pqxx::broken_connection{"notifier connection closed"};
+          last_beat = std::chrono::steady_clock::now();
           conn->await_notification(0, kPollMicros);
           bool changed = false;
           {
@@ -156,6 +164,8 @@ struct Notifier::Impl {
       receivers.clear();
       conn.reset();
       if (should_stop()) break;
+      in_step = false;
+      last_beat = std::chrono::steady_clock::now();
       if (sleep_unless_stopped(backoff)) break;
       backoff = std::min(backoff * 2, kMaxBackoff);
     }
@@ -186,7 +196,11 @@ void Notifier::start() {
     std::lock_guard lock{impl_->mutex};
     impl_->stopping = false;
   }
-  impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+  impl_->looping = true;
+  impl_->thread = std::thread([impl = impl_.get()] {
+    impl->run();
+    impl->looping = false;
+  });
 }
 
 void Notifier::stop() noexcept {
@@ -199,5 +213,9 @@ void Notifier::stop() noexcept {
 }
 
 bool Notifier::connected() const { return impl_->connected; }
+
+core::LoopHealth Notifier::health() const {
+  return {"notifier", impl_->looping.load(), impl_->in_step.load(), impl_->last_beat.load()};
+}
 
 }  // namespace oban::notify
