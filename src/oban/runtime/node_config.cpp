@@ -17,6 +17,10 @@ std::vector<std::string> NodeConfig::validate() const {
   }
   if (poll_interval.count() <= 0) problems.push_back("poll interval must be positive");
   if (peer_name.empty()) problems.push_back("peer name must not be empty");
+  if (sonar_min_interval.count() <= 0 || sonar_max_interval < sonar_min_interval) {
+    problems.push_back("sonar intervals must be positive, the longest at least the shortest");
+  }
+  if (gossip_interval.count() <= 0) problems.push_back("gossip interval must be positive");
   return problems;
 }
 
