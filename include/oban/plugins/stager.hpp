@@ -29,9 +29,6 @@ struct StagerConfig {
   std::chrono::milliseconds interval{1000};      // tick
   int limit = 5000;                              // jobs staged per tick at most
   bool notify = true;                            // send `insert` notifications (global mode)
-  std::string node;                              // for telemetry
-  std::function<core::Connectivity()> connectivity;  // empty: always global
-  std::function<bool()> is_leader;               // set: runs on every node and stages when this is true
 };
 
 struct StageResult {
@@ -47,6 +44,11 @@ class Stager final : public Plugin {
   Stager(StagerConfig config, db::ConnectionPool& pool, const Clock& clock = SystemClock::instance(),
          AvailableHandler on_available = {});
 
+  // Switches modes from now on by `connectivity` (the Sonar's status), and runs on every
+  // node, staging only while `is_leader`. `node` names this node in stager:switch events.
+  // Call before the stager's runner starts. Without it: always global, leader only.
+  void follow(std::function<core::Connectivity()> connectivity, std::function<bool()> is_leader, std::string node);
+
   // One tick, regardless of leadership: stage_jobs, check_available and (in global mode)
   // the notifications in one transaction.
   StageResult run_once();
@@ -58,7 +60,7 @@ class Stager final : public Plugin {
   // {"leader", "mode", "staged_count", "available_queues"}, then the wakeups.
   PluginReport run() override;
   // With its own is_leader it runs everywhere (to keep its mode), else only on the leader.
-  bool leader_only() const override { return !config_.is_leader; }
+  bool leader_only() const override { return !is_leader_; }
   std::chrono::milliseconds next_delay() const override { return config_.interval; }
   std::chrono::milliseconds first_delay() const override { return std::chrono::milliseconds{0}; }
   telemetry::Level report_level() const override { return telemetry::Level::debug; }
@@ -71,6 +73,9 @@ class Stager final : public Plugin {
   bool leads() const;
 
   AvailableHandler on_available_;
+  std::function<core::Connectivity()> connectivity_;
+  std::function<bool()> is_leader_;
+  std::string node_;
   db::JobStore store_;
   std::atomic<bool> local_{false};  // Oban starts in global mode
 };

@@ -33,12 +33,19 @@ StageResult Stager::run_once() {
   return result;
 }
 
-bool Stager::leads() const { return !config_.is_leader || config_.is_leader(); }
+void Stager::follow(std::function<core::Connectivity()> connectivity, std::function<bool()> is_leader,
+                    std::string node) {
+  connectivity_ = std::move(connectivity);
+  is_leader_ = std::move(is_leader);
+  node_ = std::move(node);
+}
+
+bool Stager::leads() const { return !is_leader_ || is_leader_(); }
 
 void Stager::update_mode() {
-  if (!config_.connectivity) return;
+  if (!connectivity_) return;
   bool local = local_;
-  switch (config_.connectivity()) {
+  switch (connectivity_()) {
     case core::Connectivity::clustered: local = false; break;
     case core::Connectivity::isolated: local = true; break;
     case core::Connectivity::solitary: local = !leads(); break;
@@ -46,7 +53,7 @@ void Stager::update_mode() {
   }
   if (local_.exchange(local) == local) return;
   telemetry::emit("stager:switch", telemetry::Level::info,
-                  {{"mode", local ? "local" : "global"}, {"prefix", config_.prefix}, {"node", config_.node}});
+                  {{"mode", local ? "local" : "global"}, {"prefix", config_.prefix}, {"node", node_}});
 }
 
 PluginReport Stager::run() {

@@ -151,18 +151,16 @@ void Node::start() {
   stager_config.prefix = config_.prefix;
   stager_config.interval = config_.stage_interval;
   stager_config.notify = config_.notifications;
-  stager_config.node = config_.node;
-  if (sonar_) {
-    // Oban's mode switch: local staging when the Sonar says nobody hears us.
-    stager_config.connectivity = [this] { return sonar_->status(); };
-    stager_config.is_leader = [this] { return is_leader(); };
-  }
   stager_ = std::make_unique<plugins::Stager>(stager_config, *pool_, clock_, [this](const std::vector<std::string>& queues) {
     // Local wakeups too, so staged jobs run here without waiting for the notification.
     for (const auto& queue : queues) {
       if (auto* p = producer(queue)) p->wake();
     }
   });
+  if (sonar_) {
+    // Oban's mode switch: local staging when the Sonar says nobody hears us.
+    stager_->follow([this] { return sonar_->status(); }, [this] { return is_leader(); }, config_.node);
+  }
   start_cluster_duties();
   start_observers();
   up_ = true;
