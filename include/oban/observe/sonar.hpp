@@ -10,6 +10,7 @@
 // Without Sonar pings from us, an Elixir node whose only peer is this node reports
 // "notifier only receiving messages from its own node"; with them it reports clustered.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -74,8 +75,12 @@ class Sonar final : public plugins::Plugin {
   core::Connectivity status() const;
   std::vector<std::string> nodes() const;
 
-  // Plugin: each run sends our ping, then (after the first, and unless the previous run was
-  // less than half the shortest interval ago) re-evaluates, as Oban's :ping.
+  // The LISTEN connection is (back) up: the next run is a first ping again, deciding
+  // nothing, since pings sent before could not be heard. Wake the runner after calling it.
+  void rejoin();
+
+  // Plugin: each run sends our ping, then re-evaluates, as Oban's :ping, unless no earlier
+  // ping can have been heard yet (see rejoin()).
   std::string name() const override { return "Oban.Sonar"; }
   plugins::PluginReport run() override;
   std::chrono::milliseconds next_delay() const override;
@@ -90,7 +95,11 @@ class Sonar final : public plugins::Plugin {
   const SonarConfig config_;
   mutable std::mutex mutex_;  // guards everything below
   SonarState state_;
-  bool pinged_once_ = false;
+  // Pings are counted in generations, one per (re)connection of the LISTEN connection:
+  // only a ping sent in the current generation can have been heard, so a round evaluates
+  // only after such a ping.
+  std::uint64_t generation_ = 0;
+  std::optional<std::uint64_t> last_ping_generation_;
   std::chrono::steady_clock::time_point last_ping_at_{};
   std::chrono::milliseconds next_delay_;
   mutable std::mt19937 random_{std::random_device{}()};

@@ -94,6 +94,11 @@ void Sonar::handle_ping(const std::string& json) {
   if (changed) report_switch(*changed);
 }
 
+void Sonar::rejoin() {
+  std::lock_guard lock{mutex_};
+  ++generation_;
+}
+
 core::Connectivity Sonar::status() const {
   std::lock_guard lock{mutex_};
   return state_.status();
@@ -106,6 +111,11 @@ std::vector<std::string> Sonar::nodes() const {
 
 plugins::PluginReport Sonar::run() {
   plugins::PluginReport report;
+  std::uint64_t generation = 0;
+  {
+    std::lock_guard lock{mutex_};
+    generation = generation_;  // read before sending: a rejoin() after this makes the ping suspect
+  }
   try {
     const auto ping = json::ObjectWriter{}.add("node", config_.node).add("ping", true).str();
     auto lease = pool_.acquire();
@@ -123,16 +133,18 @@ plugins::PluginReport Sonar::run() {
   {
     std::lock_guard lock{mutex_};
     const auto now = std::chrono::steady_clock::now();
-    auto interval = state_.interval();
+    // After a (re)connection, start again from the shortest interval.
+    auto interval = last_ping_generation_ == generation_ ? state_.interval() : config_.min_interval;
     // Oban's first ping decides nothing; each later round re-evaluates what was heard since
-    // the one before. A round soon after another (woken when the LISTEN connection came
-    // up) only pings: our own echo cannot have arrived yet.
-    if (pinged_once_ && now - last_ping_at_ >= config_.min_interval / 2) {
+    // the one before, provided that one went out while we were listening and its echo had
+    // time to arrive (a round woken early, at a reconnection, only pings).
+    if (last_ping_generation_ == generation && generation == generation_ &&
+        now - last_ping_at_ >= config_.min_interval / 2) {
       const auto tick = state_.tick(now);
       interval = tick.interval;
       changed = tick.changed_to;
     }
-    pinged_once_ = true;
+    last_ping_generation_ = generation;
     last_ping_at_ = now;
     // Oban's Backoff.jitter: ± up to 10%.
     std::uniform_real_distribution<double> unit{0.0, 1.0};

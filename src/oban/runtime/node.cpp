@@ -141,7 +141,10 @@ void Node::start() {
     notifier_->on_reconnect([this] {
       for (auto& [name, producer] : producers_) producer->wake();
       // Ping once we can hear it, so the first status is not "isolated" for a missed echo.
-      if (sonar_runner_) sonar_runner_->wake();
+      if (sonar_) {
+        sonar_->rejoin();
+        sonar_runner_->wake();
+      }
     });
     notifier_->start();
   }
