@@ -118,8 +118,14 @@ HttpServer::HttpServer(const std::string& address, unsigned short port, Handler 
     : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
   const auto where = address + ":" + std::to_string(port);
+  boost::system::error_code bad_address;
+  const auto ip = asio::ip::make_address(address, bad_address);
+  if (bad_address) {
+    throw std::runtime_error("cannot serve HTTP on " + where + ": '" + address +
+                             "' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface)");
+  }
   try {
-    const tcp::endpoint endpoint{asio::ip::make_address(address), port};
+    const tcp::endpoint endpoint{ip, port};
     impl_->acceptor.open(endpoint.protocol());
     impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
     impl_->acceptor.bind(endpoint);

@@ -22,8 +22,13 @@ bool valid_name(const std::string& name, bool allow_colon) {
 std::string number(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  char text[32];
-  const auto result = std::to_chars(text, text + sizeof text, value);
+  char text[64];
+  // Plain decimals for the everyday range (bucket bounds such as 0.0005, not 5e-04), the
+  // shortest exact form otherwise.
+  const double magnitude = std::fabs(value);
+  const bool plain = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+  const auto result = plain ? std::to_chars(text, text + sizeof text, value, std::chars_format::fixed)
+                            : std::to_chars(text, text + sizeof text, value);
   return std::string(text, result.ptr);
 }
 
