@@ -12,6 +12,10 @@ struct PrivatePostgresOptions {
   std::string extra_config;    // appended to postgresql.conf
 };
 
+// How pg_ctl stops the server: "fast" disconnects every session; "immediate" kills the
+// server without a checkpoint, as a crash does.
+enum class StopMode { fast, immediate };
+
 class PrivatePostgres {
  public:
   explicit PrivatePostgres(PrivatePostgresOptions options = {});
@@ -25,9 +29,12 @@ class PrivatePostgres {
   void stop() noexcept;
   // Restarts the server (for reconnect tests): stop fast, then start again.
   void restart();
+  // An outage: the server stops and its data stays; start_server() brings it back.
+  void stop_server(StopMode mode);
+  void start_server();
+  bool running() const { return running_; }
 
  private:
-  void start_server();
   std::string dir_;
   std::string run_as_;   // empty when not root
   std::string bin_dir_;

@@ -1,14 +1,15 @@
 // rindle-worker run: a node running Rindle's workers until SIGTERM or SIGINT.
 #include <csignal>
 #include <iostream>
-
-#include "oban/core/telemetry.hpp"
+#include <optional>
 
 #include "cli/node_options.hpp"
+#include "cli/observe_options.hpp"
 #include "cli/parse_options.hpp"
 #include "cli/rindle_runtime.hpp"
 #include "oban/core/telemetry.hpp"
 #include "oban/runtime/default_logger.hpp"
+#include "oban/runtime/node_observer.hpp"
 
 namespace po = boost::program_options;
 
@@ -21,6 +22,7 @@ int run_command(const Args& args) {
       ("rindle-schema", po::value<std::string>(),
        "schema holding Rindle's tables, independent of --prefix (env RINDLE_SCHEMA; default public)");
   add_node_options(options);
+  add_observe_options(options);
   const auto parsed = parse_options(
       args, options,
       "Environment: DATABASE_URL (required), RINDLE_MUX_TOKEN_ID, RINDLE_MUX_TOKEN_SECRET,\n"
@@ -37,10 +39,14 @@ int run_command(const Args& args) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  const oban::DefaultLogger logger;
+  const oban::DefaultLogger logger{logger_options_from(vars)};
+  const auto observe_options = observe_options_from(vars);
   std::optional<std::string> rindle_schema;
   if (vars.count("rindle-schema")) rindle_schema = vars["rindle-schema"].as<std::string>();
   RindleRuntime runtime{node_config_from(vars), rindle_schema};
+  // Before start(), so the first jobs are counted and a port in use stops us before any work.
+  std::optional<oban::NodeObserver> observer;
+  if (observe_options) observer.emplace(runtime.node(), *observe_options);
   runtime.start();
   int received = 0;
   sigwait(&stop_signals, &received);

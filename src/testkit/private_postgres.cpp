@@ -128,6 +128,13 @@ void PrivatePostgres::restart() {
   start_server();
 }
 
+void PrivatePostgres::stop_server(StopMode mode) {
+  if (!running_) return;
+  run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", mode == StopMode::fast ? "fast" : "immediate", "-w", "stop"},
+      run_as_, dir_ + "/setup.log");
+  running_ = false;
+}
+
 void PrivatePostgres::stop() noexcept {
   try {
     if (running_) {

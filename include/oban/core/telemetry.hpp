@@ -70,6 +70,7 @@ class Span {
   Span& operator=(const Span&) = delete;
 
   void add(std::string key, Value value);                 // more metadata for the closing event
+  void set_level(Level level) { level_ = level; }          // how loudly the closing event is logged
   void stop() noexcept;                                   // emits ":stop" (once)
   void stop_with_error(std::string kind, std::string error, Level level = Level::warning) noexcept;
 

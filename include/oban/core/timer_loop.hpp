@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "oban/core/loop_health.hpp"
+
 namespace oban::core {
 
 class TimerLoop {
@@ -41,6 +43,7 @@ class TimerLoop {
   std::chrono::steady_clock::time_point last_beat() const { return last_beat_.load(); }
   bool in_step() const { return in_step_.load(); }
   const std::string& name() const { return name_; }
+  LoopHealth health() const { return {name_, running(), in_step(), last_beat()}; }
 
  private:
   void run(std::chrono::milliseconds first_delay);

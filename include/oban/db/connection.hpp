@@ -1,6 +1,7 @@
 #pragma once
 // Opening connections, and a small pool with RAII leases.
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,6 +46,17 @@ class Lease {
   bool discarded_ = false;
 };
 
+// What the pool is doing, for metrics.
+struct PoolStats {
+  std::size_t size = 0;             // most connections it opens
+  std::size_t open = 0;             // connections open now (or being opened)
+  std::size_t in_use = 0;           // lent out now
+  std::size_t idle = 0;             // open and free
+  std::uint64_t waits = 0;          // acquires that found none free and waited
+  std::uint64_t wait_timeouts = 0;  // acquires that gave up waiting
+  std::uint64_t discarded = 0;      // connections closed because they broke or saw an error
+};
+
 class ConnectionPool {
  public:
   // Connections are opened lazily, up to `size`.
@@ -56,6 +68,7 @@ class ConnectionPool {
   // Blocks until a connection is free. Throws when a new connection cannot be opened.
   Lease acquire();
   const std::string& dsn() const { return dsn_; }
+  PoolStats stats() const;
 
  private:
   friend class Lease;
@@ -63,10 +76,12 @@ class ConnectionPool {
 
   const std::string dsn_;
   const std::size_t size_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;  // guarded by mutex_
   std::size_t open_ = 0;                                  // guarded by mutex_
+  std::uint64_t waits_ = 0;                               // guarded by mutex_
+  std::uint64_t discarded_ = 0;                           // guarded by mutex_
 };
 
 }  // namespace oban::db

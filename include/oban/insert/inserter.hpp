@@ -20,6 +20,8 @@ class Inserter {
   Inserter(db::ConnectionPool& pool, std::string prefix, const Clock& clock = SystemClock::instance(),
            int schema_version = 14);
 
+  // Each insert is reported as Oban's engine span: "engine:insert_job" for insert(),
+  // "engine:insert_all_jobs" for both insert_all()s.
   // One job in its own transaction; NOTIFY insert after commit when the job is available.
   // Throws std::invalid_argument listing every problem of an invalid job.
   InsertResult insert(const NewJob& job);
@@ -38,6 +40,11 @@ class Inserter {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // One transaction per attempt, retried on transient errors; `operation` names the span
+  // whose ":retry" events report each retried attempt.
+  std::vector<InsertResult> insert_with_retry(const std::vector<NewJob>& jobs, const char* operation);
+  std::vector<InsertResult> insert_in(pqxx::work& tx, const std::vector<NewJob>& jobs);  // validated already
+
   db::ConnectionPool& pool_;
   std::string prefix_;
   const Clock& clock_;

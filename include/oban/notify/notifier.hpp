@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "oban/core/loop_health.hpp"
+
 namespace oban::notify {
 
 struct NotifierOptions {
@@ -55,6 +57,8 @@ class Notifier {
   void start();
   void stop() noexcept;  // idempotent; prompt, also while connecting or waiting for a ping
   bool connected() const;
+  // The listening thread's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 // one statement per outcome kind. A failed write is retried (transient errors without limit,
 // with backoff), so no ack is lost; each ack's callback runs only after it is written,
 // which is when its producer frees the job's slot.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "oban/core/loop_health.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 
@@ -36,6 +38,10 @@ class Completer {
   void stop(std::chrono::steady_clock::time_point deadline) noexcept;
   void stop() noexcept { stop(std::chrono::steady_clock::now() + std::chrono::seconds{5}); }
   std::size_t pending() const;
+  // Acks whose write failed and is being retried (held until it succeeds), for metrics.
+  std::size_t held() const;
+  // The write loop's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
   struct Pending {
@@ -56,6 +62,10 @@ class Completer {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_{};
+  std::atomic<std::size_t> held_{0};
+  std::atomic<bool> looping_{false};
+  std::atomic<bool> in_step_{false};  // writing a batch
+  std::atomic<std::chrono::steady_clock::time_point> last_beat_{std::chrono::steady_clock::now()};
   std::thread thread_;
 };
 

@@ -4,6 +4,7 @@
 // and hands their outcomes to the completer. A job's slot is freed only once its ack is
 // written, so it can never be fetched twice by a live node. No transaction stays open while
 // a job runs.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/loop_health.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 #include "oban/queue/completer.hpp"
@@ -86,6 +88,8 @@ class Producer {
   std::uint64_t fetches() const;  // fetch statements sent, for tests and metrics
   bool fetching() const;          // a fetch is in flight (one started before a pause still lands)
   ProducerCheck check() const;
+  // The fetch loop's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
   struct Run;
@@ -125,6 +129,9 @@ class Producer {
   Timestamp updated_at_{};
   std::optional<Timestamp> shutdown_started_at_;
   bool local_only_ = false;
+  std::atomic<bool> looping_{false};
+  std::atomic<bool> in_step_{false};  // a fetch is talking to the database
+  std::atomic<std::chrono::steady_clock::time_point> last_beat_{std::chrono::steady_clock::now()};
   std::thread thread_;
 };
 

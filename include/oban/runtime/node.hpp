@@ -5,6 +5,7 @@
 // Seams for the cluster duties (leader election, cron, pruner, lifeline): set_leader_check()
 // decides whether this node stages; notifier() accepts more listen() registrations (also
 // after start()); pool() and clock() are shared.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include "oban/client/client.hpp"
 #include "oban/core/clock.hpp"
+#include "oban/core/loop_health.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 #include "oban/notify/notifier.hpp"
@@ -37,6 +39,10 @@ class Plugin;
 class PluginRunner;
 }  // namespace plugins
 class Inserter;
+namespace observe {
+class Sonar;
+class Gossip;
+}  // namespace observe
 
 // "<hostname>-<pid>": never an Elixir node name.
 std::string default_node_name();
@@ -83,6 +89,14 @@ class Node {
   plugins::Lifeline* lifeline() { return lifeline_.get(); }
   plugins::UnknownWorkerWatch* unknown_worker_watch() { return unknown_worker_watch_.get(); }
   bool running() const { return started_ && !stopped_; }
+  // Null before start() (and the Sonar when notifications or config.sonar are off).
+  const queue::Completer* completer() const { return completer_.get(); }
+  const observe::Sonar* sonar() const { return sonar_.get(); }
+  // Every producer's check_queue map (what gossip sends), in queue order.
+  std::vector<queue::ProducerCheck> checks() const;
+  // The heartbeat of every loop the node runs (completer, producers, notifier, peer,
+  // plugins, Sonar, gossip), for a liveness check. Empty before start().
+  std::vector<core::LoopHealth> loops() const;
 
   // Runs `plugin` on this node as well: started after the built-in ones, stopped before
   // them, on the same runner (leadership, telemetry). Call before start().
@@ -97,6 +111,7 @@ class Node {
  private:
   void start_cluster_duties();
   void report_plugin_settings() const;
+  void start_observers();
 
   NodeConfig config_;
   WorkerRegistry& registry_;
@@ -124,8 +139,17 @@ class Node {
   // reverse. cron_runner_ points into it.
   std::vector<std::unique_ptr<plugins::PluginRunner>> runners_;
   plugins::PluginRunner* cron_runner_ = nullptr;
-  bool started_ = false;
-  bool stopped_ = false;
+  // Sonar and gossip run while the queues drain at shutdown (the last check shows it), so
+  // they have runners of their own, stopped after the producers.
+  std::unique_ptr<observe::Sonar> sonar_;
+  std::unique_ptr<observe::Gossip> gossip_;
+  std::unique_ptr<plugins::PluginRunner> sonar_runner_;
+  std::unique_ptr<plugins::PluginRunner> gossip_runner_;
+  // Read by other threads (an HTTP probe): atomic. `up_` is set once start() has built
+  // everything, so loops() and checks() never look at containers still being filled.
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> up_{false};
 };
 
 }  // namespace oban

@@ -63,6 +63,13 @@ struct NodeConfig {
   bool pruner_enabled() const { return pruner.value_or(false); }
   bool lifeline_enabled() const { return lifeline.value_or(!joins_elixir_election()); }
 
+  // Visibility to Elixir nodes and Oban Web.
+  bool sonar = true;                                 // Sonar pings and connectivity status (needs notifications)
+  std::chrono::milliseconds sonar_min_interval{5000};   // Oban's Sonar: first and shortest ping interval
+  std::chrono::milliseconds sonar_max_interval{60000};  // ... and longest
+  bool gossip = true;                                // oban_met producer checks on `gossip`, for Oban Web
+  std::chrono::milliseconds gossip_interval{750};    // oban_met's Examiner interval
+
   // Every problem with this config, empty when valid.
   std::vector<std::string> validate() const;
 };

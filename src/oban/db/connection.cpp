@@ -53,6 +53,7 @@ ConnectionPool::~ConnectionPool() = default;
 
 Lease ConnectionPool::acquire() {
   std::unique_lock lock{mutex_};
+  if (idle_.empty() && open_ >= size_) ++waits_;
   available_.wait(lock, [&] { return !idle_.empty() || open_ < size_; });
   if (!idle_.empty()) {
     auto conn = std::move(idle_.back());
@@ -77,8 +78,21 @@ void ConnectionPool::release(std::unique_ptr<pqxx::connection> conn, bool truste
     idle_.push_back(std::move(conn));
   } else {
     --open_;  // a broken connection is dropped; the next acquire opens a fresh one
+    ++discarded_;
   }
   available_.notify_one();
+}
+
+PoolStats ConnectionPool::stats() const {
+  std::lock_guard lock{mutex_};
+  PoolStats stats;
+  stats.size = size_;
+  stats.open = open_;
+  stats.idle = idle_.size();
+  stats.in_use = open_ - idle_.size();
+  stats.waits = waits_;
+  stats.discarded = discarded_;
+  return stats;
 }
 
 }  // namespace oban::db

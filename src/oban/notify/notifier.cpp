@@ -229,4 +229,6 @@ void Notifier::stop() noexcept {
 
 bool Notifier::connected() const { return impl_->connected; }
 
+core::LoopHealth Notifier::health() const { return impl_->loop.health(); }
+
 }  // namespace oban::notify

@@ -33,40 +33,50 @@ Peer::~Peer() { stop(); }
 
 bool Peer::run_election() {
   std::lock_guard election{election_mutex_};
+  bool was_leader = false;
+  {
+    std::lock_guard lock{state_mutex_};
+    was_leader = leader_;
+  }
+  // Oban's [:oban, :peer, :election] span: every election starts and stops it, with the
+  // outcome in "leader" and "was_leader"; it is logged (at info) only when they differ.
+  telemetry::Span span{"peer:election", {{"leader", was_leader}, {"peer", config_.name}, {"node", config_.node}}};
   const auto now = clock_.now();
   bool won = false;
+  bool failed = false;
   try {
     auto conn = pool_.acquire();
     won = db::attempt_leadership(*conn, config_.prefix, config_.name, config_.node, now, config_.interval);
   } catch (const std::exception& error) {
     // Like Oban: a failed election gives up leadership (the lease may be lost already).
-    telemetry::emit("peer:election:exception", telemetry::Level::warning,
-                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
-    won = false;
+    span.add("error", db::redact_dsn(error.what()));
+    span.set_level(telemetry::Level::warning);
+    failed = true;
   }
-  set_leadership(won, now + config_.interval);
+  const bool changed = set_leadership(won, now + config_.interval);
+  span.add("leader", won);
+  span.add("was_leader", was_leader);
+  if (changed && !failed) span.set_level(telemetry::Level::info);
+  span.stop();
+  if (changed) notify_change(won);
   return is_leader();
 }
 
-void Peer::set_leadership(bool leader, Timestamp expires_at) {
-  bool changed = false;
-  {
-    std::lock_guard lock{state_mutex_};
-    changed = leader_ != leader;
-    leader_ = leader;
-    lease_expires_ = leader ? expires_at : Timestamp{};
-  }
-  if (!changed) return;
-  telemetry::emit("peer:election", telemetry::Level::info,
-                  {{"peer", config_.name}, {"node", config_.node}, {"leader", leader}, {"was_leader", !leader}}, {},
-                  leader ? "peer became leader" : "peer is no longer leader");
-  if (on_change_) {
-    try {
-      on_change_(leader);
-    } catch (const std::exception& error) {
-      telemetry::emit("peer:election:exception", telemetry::Level::error,
-                      {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
-    }
+bool Peer::set_leadership(bool leader, Timestamp expires_at) {
+  std::lock_guard lock{state_mutex_};
+  const bool changed = leader_ != leader;
+  leader_ = leader;
+  lease_expires_ = leader ? expires_at : Timestamp{};
+  return changed;
+}
+
+void Peer::notify_change(bool leader) {
+  if (!on_change_) return;
+  try {
+    on_change_(leader);
+  } catch (const std::exception& error) {
+    telemetry::emit("peer:on_change:exception", telemetry::Level::error,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
   }
 }
 
@@ -95,12 +105,17 @@ void Peer::resign() noexcept {
   } catch (const std::exception& error) {
     // The row then simply expires after the lease.
     telemetry::emit("peer:resign:exception", telemetry::Level::warning,
-                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", db::redact_dsn(error.what())}});
   } catch (...) {
     telemetry::emit("peer:resign:exception", telemetry::Level::warning,
                     {{"peer", config_.name}, {"node", config_.node}, {"error", "unknown exception"}});
   }
   set_leadership(false, Timestamp{});
+  // Reported as an election that ended leadership, so the log says "peer is no longer leader".
+  telemetry::emit("peer:election:stop", telemetry::Level::info,
+                  {{"leader", false}, {"was_leader", true}, {"peer", config_.name}, {"node", config_.node},
+                   {"resigned", true}});
+  notify_change(false);
 }
 
 void Peer::handle_leader_message(const std::string& json) {
@@ -117,6 +132,8 @@ void Peer::handle_leader_message(const std::string& json) {
 }
 
 void Peer::on_change(std::function<void(bool)> hook) { on_change_ = std::move(hook); }
+
+core::LoopHealth Peer::health() const { return loop_->health(); }
 
 void Peer::start() {
   stopped_ = false;

@@ -15,6 +15,7 @@ void Completer::start() {
     std::lock_guard lock{mutex_};
     stopping_ = false;
   }
+  looping_ = true;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -47,6 +48,10 @@ std::size_t Completer::pending() const {
   return queue_.size();
 }
 
+std::size_t Completer::held() const { return held_.load(); }
+
+core::LoopHealth Completer::health() const { return {"completer", looping_.load(), in_step_.load(), last_beat_.load()}; }
+
 bool Completer::give_up() const {
   std::lock_guard lock{mutex_};
   return stopping_ && std::chrono::steady_clock::now() >= deadline_;
@@ -55,7 +60,9 @@ bool Completer::give_up() const {
 void Completer::run() {
   std::unique_lock lock{mutex_};
   for (;;) {
+    last_beat_ = std::chrono::steady_clock::now();
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    last_beat_ = std::chrono::steady_clock::now();
     if (queue_.empty()) break;  // stopping with nothing left
     if (!stopping_ && options_.batch_window.count() > 0 && queue_.size() < options_.max_batch) {
       // Gather: many jobs finish close together, and one write for all of them is the
@@ -68,10 +75,13 @@ void Completer::run() {
       queue_.pop_front();
     }
     lock.unlock();
+    in_step_ = true;
     write(batch);
+    in_step_ = false;
     lock.lock();
     if (stopping_ && std::chrono::steady_clock::now() >= deadline_ && !queue_.empty()) break;
   }
+  looping_ = false;
 }
 
 void Completer::write(std::vector<Pending>& batch) {
@@ -103,12 +113,16 @@ void Completer::write(std::vector<Pending>& batch) {
 bool Completer::write_with_retry(const std::vector<db::JobAck>& acks) {
   auto delay = options_.first_retry;
   for (;;) {
+    last_beat_ = std::chrono::steady_clock::now();  // each attempt shows the loop is alive
     bool transient = true;
     std::string message;
+    telemetry::Span span{"engine:ack_jobs", {{"count", acks.size()}}};
     try {
       auto lease = pool_.acquire();
       try {
         store_.ack_jobs(*lease, acks);
+        span.stop();
+        held_ = 0;
         return true;
       } catch (const std::exception& e) {
         transient = db::is_transient(e) || !lease->is_open();
@@ -119,16 +133,20 @@ bool Completer::write_with_retry(const std::vector<db::JobAck>& acks) {
       message = e.what();
     }
     if (!transient) {
-      telemetry::emit("engine:ack_jobs:exception", telemetry::Level::error,
-                      {{"acks", acks.size()}, {"error", message}, {"refused", true}});
+      span.add("refused", true);
+      span.stop_with_error("error", message, telemetry::Level::error);
+      held_ = 0;
       return false;
     }
     if (give_up()) {
+      span.stop_with_error("error", message, telemetry::Level::error);
       telemetry::emit("completer:abandoned", telemetry::Level::error, {{"acks", acks.size()}, {"error", message}});
+      held_ = 0;
       return true;  // nothing more can be done; the Lifeline rescues these jobs
     }
-    telemetry::emit("engine:ack_jobs:exception", telemetry::Level::warning,
-                    {{"acks", acks.size()}, {"error", message}, {"retry_in_ms", delay.count()}});
+    held_ = acks.size();
+    span.add("retry_in_ms", delay.count());
+    span.stop_with_error("error", message, telemetry::Level::warning);
     std::unique_lock lock{mutex_};
     cv_.wait_for(lock, delay, [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; });
     delay = std::min(delay * 2, options_.max_retry);

@@ -67,6 +67,7 @@ Producer::~Producer() { stop(std::chrono::milliseconds{0}); }
 
 void Producer::start() {
   if (thread_.joinable()) return;
+  looping_ = true;  // before the thread runs, so a health check right after start() sees it
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -170,12 +171,17 @@ ProducerCheck Producer::check() const {
   return check;
 }
 
+core::LoopHealth Producer::health() const {
+  return {"producer:" + config_.queue, looping_.load(), in_step_.load(), last_beat_.load()};
+}
+
 void Producer::loop() {
   std::unique_lock lock{mutex_};
   auto next_poll = SteadyClock::now();
   auto next_fetch_allowed = SteadyClock::now();
   while (!stopping_) {
     auto now = SteadyClock::now();
+    last_beat_ = now;
     expire_timeouts();
     const bool poll_due = now >= next_poll;
     if ((wake_ || poll_due) && now >= next_fetch_allowed) {
@@ -206,6 +212,7 @@ void Producer::loop() {
       return stopping_ || (wake_ && (SteadyClock::now() >= next_fetch_allowed || until > next_fetch_allowed));
     });
   }
+  looping_ = false;
 }
 
 void Producer::fetch(std::unique_lock<std::mutex>& lock) {
@@ -220,15 +227,21 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   std::vector<Job> jobs;
   bool ok = true;
+  in_step_ = true;
+  last_beat_ = SteadyClock::now();
+  telemetry::Span span{"engine:fetch_jobs", {{"queue", config_.queue}, {"node", config_.node}}};
   try {
     request.now = clock_.now();
     auto lease = pool_.acquire();
     jobs = store_.fetch_jobs(*lease, request);
+    span.add("count", jobs.size());
+    span.stop();
   } catch (const std::exception& e) {
     ok = false;
-    telemetry::emit("engine:fetch_jobs:exception", telemetry::Level::warning,
-                    {{"queue", config_.queue}, {"node", config_.node}, {"error", db::redact_dsn(e.what())}});
+    span.stop_with_error("error", db::redact_dsn(e.what()), telemetry::Level::warning);
   }
+  in_step_ = false;
+  last_beat_ = SteadyClock::now();
   lock.lock();
   fetching_ = false;
   failures_ = ok ? 0 : failures_ + 1;

@@ -16,6 +16,8 @@
 #include "oban/plugins/pruner.hpp"
 #include "oban/plugins/unknown_worker_watch.hpp"
 #include "oban/json/json_object.hpp"
+#include "oban/observe/gossip.hpp"
+#include "oban/observe/sonar.hpp"
 #include "oban/queue/signal.hpp"
 
 namespace oban {
@@ -124,7 +126,26 @@ void Node::start() {
                                                                *completer_, threads_, clock_);
   }
 
+  if (notifier_ && config_.sonar) {
+    observe::SonarConfig sonar_config;
+    sonar_config.prefix = config_.prefix;
+    sonar_config.node = config_.node;
+    sonar_config.min_interval = config_.sonar_min_interval;
+    sonar_config.max_interval = config_.sonar_max_interval;
+    sonar_ = std::make_unique<observe::Sonar>(*pool_, sonar_config);
+    sonar_runner_ = std::make_unique<plugins::PluginRunner>(*sonar_, nullptr);
+  }
+  if (config_.gossip) {
+    // Sent even without LISTEN (pg_notify needs none), so Oban Web sees a polling node too.
+    observe::GossipConfig gossip_config;
+    gossip_config.prefix = config_.prefix;
+    gossip_config.interval = config_.gossip_interval;
+    gossip_ = std::make_unique<observe::Gossip>(*pool_, gossip_config, [this] { return checks(); });
+    gossip_runner_ = std::make_unique<plugins::PluginRunner>(*gossip_, nullptr);
+  }
+
   if (notifier_) {
+    if (sonar_) notifier_->listen("sonar", [this](const std::string& json) { sonar_->handle_ping(json); });
     notifier_->listen("insert", [this](const std::string& json) { handle_insert(json); });
     notifier_->listen("signal", [this](const std::string& json) { handle_signal(json); });
     notifier_->listen("leader", [this](const std::string& json) {
@@ -133,6 +154,11 @@ void Node::start() {
     // Anything may have been missed while disconnected: fetch at once.
     notifier_->on_reconnect([this] {
       for (auto& [name, producer] : producers_) producer->wake();
+      // Ping once we can hear it, so the first status is not "isolated" for a missed echo.
+      if (sonar_) {
+        sonar_->rejoin();
+        sonar_runner_->wake();
+      }
     });
     notifier_->start();
   }
@@ -148,7 +174,13 @@ void Node::start() {
       if (auto* p = producer(queue)) p->wake();
     }
   });
+  if (sonar_) {
+    // Oban's mode switch: local staging when the Sonar says nobody hears us.
+    stager_->follow([this] { return sonar_->status(); }, [this] { return is_leader(); }, config_.node);
+  }
   start_cluster_duties();
+  start_observers();
+  up_ = true;
   Value::Object queues;
   for (const auto& [name, limit] : config_.queues) queues[name] = limit;
   telemetry::emit("node:start", telemetry::Level::info,
@@ -173,6 +205,12 @@ void Node::stop() noexcept {
     });
   }
   for (auto& thread : draining) thread.join();
+  // The last check shows the queues paused with shutdown_started_at and the orphans running.
+  if (gossip_runner_) {
+    gossip_runner_->stop();
+    gossip_runner_->run_reported();
+  }
+  if (sonar_runner_) sonar_runner_->stop();
   if (completer_) completer_->stop(std::chrono::steady_clock::now() + std::chrono::seconds{5});
   if (notifier_) notifier_->stop();
   threads_.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds{100});
@@ -243,6 +281,31 @@ void Node::report_plugin_settings() const {
                           : "");
 }
 
+void Node::start_observers() {
+  if (sonar_runner_) sonar_runner_->start();
+  if (gossip_runner_) gossip_runner_->start();
+}
+
+std::vector<queue::ProducerCheck> Node::checks() const {
+  std::vector<queue::ProducerCheck> checks;
+  if (!up_) return checks;
+  for (const auto& [name, producer] : producers_) checks.push_back(producer->check());
+  return checks;
+}
+
+std::vector<core::LoopHealth> Node::loops() const {
+  std::vector<core::LoopHealth> loops;
+  if (!up_) return loops;
+  loops.push_back(completer_->health());
+  for (const auto& [name, producer] : producers_) loops.push_back(producer->health());
+  if (notifier_) loops.push_back(notifier_->health());
+  if (peer_) loops.push_back(peer_->health());
+  for (const auto& runner : runners_) loops.push_back(runner->loop().health());
+  if (sonar_runner_) loops.push_back(sonar_runner_->loop().health());
+  if (gossip_runner_) loops.push_back(gossip_runner_->loop().health());
+  return loops;
+}
+
 void Node::handle_insert(const std::string& json) {
   try {
     auto payload = json::JsonObject::parse(json);
@@ -288,6 +351,8 @@ void Node::handle_signal(const std::string& json) {
     }
     producer->wake();
   }
+  // Oban Web's pause, resume and scale show in the very next check.
+  if (gossip_runner_) gossip_runner_->wake();
 }
 
 }  // namespace oban

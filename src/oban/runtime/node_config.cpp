@@ -31,6 +31,10 @@ std::vector<std::string> NodeConfig::validate() const {
   if (prune_interval.count() <= 0) problems.push_back("pruner interval must be positive");
   if (rescue_after.count() <= 0) problems.push_back("lifeline rescue_after must be positive");
   if (rescue_interval.count() <= 0) problems.push_back("lifeline interval must be positive");
+  if (sonar_min_interval.count() <= 0 || sonar_max_interval < sonar_min_interval) {
+    problems.push_back("sonar intervals must be positive, the longest at least the shortest");
+  }
+  if (gossip_interval.count() <= 0) problems.push_back("gossip interval must be positive");
   return problems;
 }
 
