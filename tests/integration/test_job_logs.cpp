@@ -113,6 +113,7 @@ TEST_CASE("JSON log lines of a real node: one per job stop or exception, with th
   config.queues = {{"gamma", 10}, {"alpha", 1}};
   config.shutdown_grace = 0ms;  // the alpha job is orphaned: queue:shutdown
   config.stage_interval = 200ms;
+  config.pruner = true;  // off by default; the recording's node listed it
   config.prune_interval = 300ms;
   config.prune_max_age = std::chrono::seconds{1};
   config.rescue_interval = 300ms;

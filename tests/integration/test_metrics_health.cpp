@@ -29,6 +29,7 @@ oban::NodeConfig node_config(const std::string& dsn, const std::string& prefix, 
   config.queues = {{"gamma", 10}};
   config.shutdown_grace = 200ms;
   config.stage_interval = 200ms;
+  config.pruner = true;  // off by default: on here, so its loop is among the node's loops
   return config;
 }
 

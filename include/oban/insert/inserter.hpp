@@ -43,7 +43,7 @@ class Inserter {
   // One transaction per attempt, retried on transient errors; `operation` names the span
   // whose ":retry" events report each retried attempt.
   std::vector<InsertResult> insert_with_retry(const std::vector<NewJob>& jobs, const char* operation);
-  std::vector<InsertResult> insert_in(pqxx::work& tx, const std::vector<NewJob>& jobs);  // validated already
+  std::vector<InsertResult> insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);  // validated already
 
   db::ConnectionPool& pool_;
   std::string prefix_;

@@ -132,7 +132,7 @@ std::vector<InsertResult> Inserter::insert_all(pqxx::transaction_base& tx, const
   }
 }
 
-std::vector<InsertResult> Inserter::insert_in(pqxx::work& tx, const std::vector<NewJob>& jobs) {
+std::vector<InsertResult> Inserter::insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   const Timestamp now = clock_.now();
   std::vector<insert::PreparedJob> prepared;
   prepared.reserve(jobs.size());
