@@ -15,8 +15,7 @@ struct Context {
 };
 
 // Each fills in its figures; a measurement that could not complete calls results.fail().
-void run_baseline(Context& context);
-void run_drain(Context& context);
+void run_throughput(Context& context);  // raw SQL, oban-cpp and graphile-worker drains, interleaved
 void run_latency(Context& context);
 void run_unique(Context& context);
 void run_fanout(Context& context);

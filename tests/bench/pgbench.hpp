@@ -1,0 +1,12 @@
+#pragma once
+// The raw SQL limit: pgbench running Oban's fetch CTE and the complete UPDATE against a
+// real oban_jobs table, `batch` jobs per fetch and per ack.
+#include "bench_context.hpp"
+
+namespace bench {
+
+// Drains `jobs` pre-inserted jobs (rounded up to a whole number of rounds per client)
+// with pgbench and returns jobs/s, or a negative number after calling results.fail().
+double pgbench_jobs_per_s(Context& context, int batch, int jobs);
+
+}  // namespace bench

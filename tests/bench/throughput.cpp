@@ -1,0 +1,196 @@
+// Throughput, interleaved: the raw SQL ceiling (pgbench at 50 and 500 jobs per statement),
+// oban-cpp in several shapes and graphile-worker in two configurations each drain the same
+// number of pre-inserted no-op jobs on the same server, once per round. The order is
+// reversed every other round (A B C, C B A, A B C...) so that no contender always runs
+// first or last on a shared, noisy machine; each figure is the median of its rounds.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <iostream>
+#include <vector>
+
+#include "bench_context.hpp"
+#include "drain.hpp"
+#include "graphile_peer.hpp"
+#include "pgbench.hpp"
+#include "stats.hpp"
+
+namespace bench {
+namespace {
+
+// "; 0.42 of <what>", or nothing when either side was not measured.
+std::string ratio_of(double v, double of, const std::string& what) {
+  if (!(v > 0) || !(of > 0)) return "";
+  return "; " + fixed(v / of, 2) + " of " + what;
+}
+
+struct Contender {
+  std::string key;   // JSON key of its jobs/s
+  std::string what;  // shown in the table
+  int batch;         // jobs per fetch statement it is bounded by (its raw SQL ceiling); 0 = not oban-cpp
+  std::function<double()> measure;
+  Series jobs_per_s;
+};
+
+bool is_peer(const Contender& c) { return c.key.rfind("peer_", 0) == 0; }
+
+std::string rounds_note(const Series& s) {
+  if (s.size() == 1) return "one round";
+  return "median of " + std::to_string(s.size()) + " rounds (" + fixed(s.min(), 0) + "-" + fixed(s.max(), 0) + ")";
+}
+
+}  // namespace
+
+void run_throughput(Context& context) {
+  const auto& o = context.options;
+  auto& r = context.results;
+  const int jobs = o.drain_jobs;
+  const GraphilePeer peer{o};
+  const auto single = graphile_single_process();
+  const auto preset = graphile_perf_preset();
+  Series single_rss, preset_rss, preset_rss_total;
+
+  auto oban = [&context, jobs](const std::string& label, int queues, int limit, int nodes) {
+    return [&context, jobs, label, queues, limit, nodes] {
+      return drain_jobs_per_s(context, {label, queues, limit, nodes}, jobs);
+    };
+  };
+  auto graphile = [&context, &peer, jobs](const GraphileConfig& config, Series& rss, Series* rss_total) {
+    return [&context, &peer, config, &rss, rss_total, jobs] {
+      const auto result = peer.drain(context, config, jobs);
+      rss.add(result.rss_max_mb);
+      if (rss_total) rss_total->add(result.rss_total_mb);
+      return result.jobs_per_s;
+    };
+  };
+  // The raw SQL runs open the round; oban-cpp and its peer alternate after them.
+  std::vector<Contender> contenders{
+      {"baseline_batched_jobs_per_s", "50 jobs per fetch and per ack", 0,
+       [&] { return pgbench_jobs_per_s(context, 50, jobs); }, {}},
+      {"baseline_batched500_jobs_per_s", "500 jobs per fetch and per ack", 0,
+       [&] { return pgbench_jobs_per_s(context, 500, jobs); }, {}},
+      {"drain_limit50_jobs_per_s", "one node, one queue at limit 50", 50, oban("drain limit 50", 1, 50, 1), {}},
+      {"peer_graphile_1x50_jobs_per_s", single.label, 0, graphile(single, single_rss, nullptr), {}},
+      {"drain_limit500_jobs_per_s", "one node, one queue at limit 500", 500, oban("drain limit 500", 1, 500, 1), {}},
+      {"peer_graphile_perf_preset_jobs_per_s", preset.label, 0, graphile(preset, preset_rss, &preset_rss_total), {}},
+      {"drain_4queues_limit50_jobs_per_s", "one node, 4 queues at limit 50 (4 producers)", 50,
+       oban("drain 4 queues x 50", 4, 50, 1), {}},
+      {"drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each", 50, oban("drain two nodes", 1, 50, 2),
+       {}},
+  };
+
+  const double single_baseline = pgbench_jobs_per_s(context, 1, o.pgbench_single_jobs);
+  for (int round = 0; round < o.rounds; ++round) {
+    std::vector<Contender*> order;
+    for (auto& c : contenders) order.push_back(&c);
+    if (round % 2 == 1) std::reverse(order.begin(), order.end());
+    std::cerr << "\n  round " << round + 1 << ":" << std::flush;
+    for (auto* c : order) {
+      if (is_peer(*c) && !peer.available()) continue;
+      std::cerr << " " << c->key.substr(0, c->key.size() - 11) << std::flush;  // without "_jobs_per_s"
+      c->jobs_per_s.add(c->measure());
+    }
+  }
+  std::cerr << "\n  drain_limit10" << std::flush;
+  const double limit10 = drain_jobs_per_s(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs);
+
+  auto find = [&](const std::string& key) -> const Contender& {
+    return *std::find_if(contenders.begin(), contenders.end(), [&](const Contender& c) { return c.key == key; });
+  };
+  auto median = [&](const std::string& key) { return find(key).jobs_per_s.median(); };
+  const double ceiling50 = median("baseline_batched_jobs_per_s");
+  const double ceiling500 = median("baseline_batched500_jobs_per_s");
+  auto ceiling_at = [&](int batch) { return batch == 500 ? ceiling500 : ceiling50; };
+  const double limit50 = median("drain_limit50_jobs_per_s");
+  const double graphile_single = median("peer_graphile_1x50_jobs_per_s");
+  const double graphile_preset = median("peer_graphile_perf_preset_jobs_per_s");
+  const bool preset_wins = graphile_preset > graphile_single;
+  const double graphile_best = std::max(graphile_single, graphile_preset);
+  const std::string graphile_best_what = preset_wins ? "its perf preset" : "1 process x 50";
+
+  const std::string ceiling_section =
+      "raw SQL ceiling (pgbench: Oban's fetch + ack, " + std::to_string(o.pgbench_clients) + " clients)";
+  const std::string drain_section = "throughput: oban-cpp (" + std::to_string(jobs) +
+                                    " no-op jobs per drain; rounds interleave raw SQL, oban-cpp and graphile-worker,"
+                                    " order reversed every other round)";
+  const std::string peer_section = "peer: graphile-worker 0.17.3 (same server, same jobs, same drain clock)";
+  if (single_baseline > 0) {
+    r.add({ceiling_section, "baseline_single_jobs_per_s", single_baseline, "jobs/s",
+           "1 job per fetch and per ack, " + std::to_string(o.pgbench_single_jobs) + " jobs, one run"});
+  }
+  for (const auto& key : {"baseline_batched_jobs_per_s", "baseline_batched500_jobs_per_s"}) {
+    const auto& c = find(key);
+    if (c.jobs_per_s.empty()) continue;
+    std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
+    if (c.key == "baseline_batched500_jobs_per_s" && ceiling50 > 0) {
+      note += "; " + fixed(c.jobs_per_s.median() / ceiling50, 2) + "x the rate at 50 per statement";
+    }
+    r.add({ceiling_section, c.key, c.jobs_per_s.median(), "jobs/s", note});
+  }
+
+  if (limit10 > 0) {
+    r.add({drain_section, "drain_limit10_jobs_per_s", limit10, "jobs/s",
+           "one queue at limit 10, " + std::to_string(o.drain_limit10_jobs) + " jobs, one run; Elixir 812" +
+               ratio_of(limit10, ceiling50, "raw SQL at 50")});
+  }
+  const Contender* best = nullptr;
+  for (const auto& c : contenders) {
+    if (c.batch == 0 || c.jobs_per_s.empty()) continue;
+    const double v = c.jobs_per_s.median();
+    std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
+    if (c.key == "drain_limit50_jobs_per_s") note += "; Elixir 3054";
+    note += ratio_of(v, ceiling_at(c.batch), "raw SQL at " + std::to_string(c.batch));
+    note += ratio_of(v, graphile_best, "graphile's best");
+    r.add({drain_section, c.key, v, "jobs/s", note});
+    if (c.key == "drain_limit50_jobs_per_s" && ceiling50 > 0) {
+      r.add({drain_section, "drain_ratio_to_batched_baseline", v / ceiling50, "x",
+             "limit-50 drain / raw SQL at 50 per statement (issue 12 target >= 0.85)"});
+    }
+    if (!best || v > best->jobs_per_s.median()) best = &c;
+  }
+  if (best) {
+    const double v = best->jobs_per_s.median();
+    const double best_ceiling = ceiling_at(best->batch);
+    r.add({drain_section, "drain_best_jobs_per_s", v, "jobs/s", "the best of the above: " + best->what});
+    if (best_ceiling > 0) {
+      r.add({drain_section, "drain_best_ratio_to_ceiling", v / best_ceiling, "x",
+             "to raw SQL at its batch size (" + std::to_string(best->batch) +
+                 " per statement; issue 12 target >= 0.90)"});
+    }
+    if (!peer.available()) {
+      r.add({drain_section, "drain_best_ratio_to_graphile", NAN, "x", "skipped: " + peer.skip_reason()});
+    } else if (graphile_best > 0) {
+      r.add({drain_section, "drain_best_ratio_to_graphile", v / graphile_best, "x",
+             "to graphile-worker's best (" + graphile_best_what + "; issue 12 target >= 1)"});
+    }
+  }
+
+  for (const auto& key : {"peer_graphile_1x50_jobs_per_s", "peer_graphile_perf_preset_jobs_per_s"}) {
+    const auto& c = find(key);
+    if (!peer.available()) {
+      r.add({peer_section, c.key, NAN, "jobs/s", c.what + "; skipped: " + peer.skip_reason()});
+      continue;
+    }
+    if (c.jobs_per_s.empty()) continue;
+    const double v = c.jobs_per_s.median();
+    std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
+    if (limit50 > 0) note += "; " + fixed(v / limit50, 2) + "x oban-cpp limit 50";
+    r.add({peer_section, c.key, v, "jobs/s", note});
+    const bool is_preset = c.key == "peer_graphile_perf_preset_jobs_per_s";
+    const auto& rss = is_preset ? preset_rss : single_rss;
+    if (!rss.empty()) {
+      std::string rss_note = is_preset ? "VmHWM of the largest of its 4 processes" : "VmHWM of its process";
+      if (is_preset && !preset_rss_total.empty()) rss_note += "; all 4: " + fixed(preset_rss_total.median(), 0) + " MB";
+      r.add({peer_section, is_preset ? "peer_graphile_perf_preset_rss_mb" : "peer_graphile_1x50_rss_mb", rss.median(),
+             "MB", rss_note + ", median of rounds"});
+    }
+  }
+  if (!peer.available()) {
+    r.add({peer_section, "peer_graphile_best_jobs_per_s", NAN, "jobs/s", "skipped: " + peer.skip_reason()});
+  } else if (graphile_best > 0) {
+    r.add({peer_section, "peer_graphile_best_jobs_per_s", graphile_best, "jobs/s",
+           "the better of the two: " + graphile_best_what + ratio_of(graphile_best, ceiling500, "raw SQL (Oban's table) at 500")});
+  }
+}
+
+}  // namespace bench
