@@ -11,7 +11,7 @@ struct Options {
   int drain_jobs = 100000;            // jobs pre-inserted for each drain (oban-cpp, raw SQL, graphile-worker)
   int drain_limit10_jobs = 30000;     // the limit-10 drain (about 2,000 jobs/s: keeps it near 15 s)
   int pgbench_clients = 2;            // pgbench client connections
-  int pgbench_single_jobs = 20000;    // jobs drained by the 1-per-statement baseline
+  int pgbench_single_jobs = 10000;    // jobs drained by the 1-per-statement baseline (commit-bound)
   int latency_notify_samples = 1000;  // one job at a time, notifications on (oban-cpp and graphile-worker)
   int latency_poll_samples = 40;      // one job at a time, poll only (1 s poll interval)
   int unique_single = 1000;           // unique inserts one at a time, per variant

@@ -1,8 +1,12 @@
-// Throughput, interleaved: the raw SQL ceiling (pgbench at 50 and 500 jobs per statement),
+// Throughput, interleaved: the raw SQL ceiling (pgbench running Oban's fetch + ack),
 // oban-cpp in several shapes and graphile-worker in two configurations each drain the same
 // number of pre-inserted no-op jobs on the same server, once per round. The order is
 // reversed every other round (A B C, C B A, A B C...) so that no contender always runs
 // first or last on a shared, noisy machine; each figure is the median of its rounds.
+//
+// Each oban-cpp shape is compared with the raw SQL at its batch size and parallelism: one
+// producer (a fetch and an ack in flight) with 2 pgbench clients, four producers or two
+// nodes with 4.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -24,15 +28,16 @@ std::string ratio_of(double v, double of, const std::string& what) {
   return "; " + fixed(v / of, 2) + " of " + what;
 }
 
+enum class Kind { ceiling, oban, peer };
+
 struct Contender {
-  std::string key;   // JSON key of its jobs/s
-  std::string what;  // shown in the table
-  int batch;         // jobs per fetch statement it is bounded by (its raw SQL ceiling); 0 = not oban-cpp
+  Kind kind;
+  std::string key;          // JSON key of its jobs/s
+  std::string what;         // shown in the table
+  std::string ceiling_key;  // oban-cpp: the raw SQL run at its batch size and parallelism
   std::function<double()> measure;
   Series jobs_per_s;
 };
-
-bool is_peer(const Contender& c) { return c.key.rfind("peer_", 0) == 0; }
 
 std::string rounds_note(const Series& s) {
   if (s.size() == 1) return "one round";
@@ -45,11 +50,15 @@ void run_throughput(Context& context) {
   const auto& o = context.options;
   auto& r = context.results;
   const int jobs = o.drain_jobs;
+  const int clients = o.pgbench_clients;
   const GraphilePeer peer{o};
   const auto single = graphile_single_process();
   const auto preset = graphile_perf_preset();
   Series single_rss, preset_rss, preset_rss_total;
 
+  auto pgbench = [&context, jobs](int batch, int n) {
+    return [&context, jobs, batch, n] { return pgbench_jobs_per_s(context, batch, n, jobs); };
+  };
   auto oban = [&context, jobs](const std::string& label, int queues, int limit, int nodes) {
     return [&context, jobs, label, queues, limit, nodes] {
       return drain_jobs_per_s(context, {label, queues, limit, nodes}, jobs);
@@ -63,30 +72,37 @@ void run_throughput(Context& context) {
       return result.jobs_per_s;
     };
   };
+  const auto n = std::to_string(clients) + " clients";
+  // Four sessions at work: four producers (or two nodes' producers and completers).
+  const auto n4 = std::string("4 clients");
   // The raw SQL runs open the round; oban-cpp and its peer alternate after them.
   std::vector<Contender> contenders{
-      {"baseline_batched_jobs_per_s", "50 jobs per fetch and per ack", 0,
-       [&] { return pgbench_jobs_per_s(context, 50, jobs); }, {}},
-      {"baseline_batched500_jobs_per_s", "500 jobs per fetch and per ack", 0,
-       [&] { return pgbench_jobs_per_s(context, 500, jobs); }, {}},
-      {"drain_limit50_jobs_per_s", "one node, one queue at limit 50", 50, oban("drain limit 50", 1, 50, 1), {}},
-      {"peer_graphile_1x50_jobs_per_s", single.label, 0, graphile(single, single_rss, nullptr), {}},
-      {"drain_limit500_jobs_per_s", "one node, one queue at limit 500", 500, oban("drain limit 500", 1, 500, 1), {}},
-      {"peer_graphile_perf_preset_jobs_per_s", preset.label, 0, graphile(preset, preset_rss, &preset_rss_total), {}},
-      {"drain_4queues_limit50_jobs_per_s", "one node, 4 queues at limit 50 (4 producers)", 50,
-       oban("drain 4 queues x 50", 4, 50, 1), {}},
-      {"drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each", 50, oban("drain two nodes", 1, 50, 2),
-       {}},
+      {Kind::ceiling, "baseline_batched_jobs_per_s", "50 jobs per fetch and per ack, " + n, "", pgbench(50, clients), {}},
+      {Kind::ceiling, "baseline_batched500_jobs_per_s", "500 jobs per fetch and per ack, " + n, "",
+       pgbench(500, clients), {}},
+      {Kind::ceiling, "baseline_batched_4clients_jobs_per_s", "50 jobs per fetch and per ack, " + n4, "",
+       pgbench(50, 4), {}},
+      {Kind::oban, "drain_limit50_jobs_per_s", "one node, one queue at limit 50", "baseline_batched_jobs_per_s",
+       oban("drain limit 50", 1, 50, 1), {}},
+      {Kind::peer, "peer_graphile_1x50_jobs_per_s", single.label, "", graphile(single, single_rss, nullptr), {}},
+      {Kind::oban, "drain_limit500_jobs_per_s", "one node, one queue at limit 500", "baseline_batched500_jobs_per_s",
+       oban("drain limit 500", 1, 500, 1), {}},
+      {Kind::peer, "peer_graphile_perf_preset_jobs_per_s", preset.label, "",
+       graphile(preset, preset_rss, &preset_rss_total), {}},
+      {Kind::oban, "drain_4queues_limit50_jobs_per_s", "one node, 4 queues at limit 50 (4 producers)",
+       "baseline_batched_4clients_jobs_per_s", oban("drain 4 queues x 50", 4, 50, 1), {}},
+      {Kind::oban, "drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each",
+       "baseline_batched_4clients_jobs_per_s", oban("drain two nodes", 1, 50, 2), {}},
   };
 
-  const double single_baseline = pgbench_jobs_per_s(context, 1, o.pgbench_single_jobs);
+  const double single_baseline = pgbench_jobs_per_s(context, 1, clients, o.pgbench_single_jobs);
   for (int round = 0; round < o.rounds; ++round) {
     std::vector<Contender*> order;
     for (auto& c : contenders) order.push_back(&c);
     if (round % 2 == 1) std::reverse(order.begin(), order.end());
     std::cerr << "\n  round " << round + 1 << ":" << std::flush;
     for (auto* c : order) {
-      if (is_peer(*c) && !peer.available()) continue;
+      if (c->kind == Kind::peer && !peer.available()) continue;
       std::cerr << " " << c->key.substr(0, c->key.size() - 11) << std::flush;  // without "_jobs_per_s"
       c->jobs_per_s.add(c->measure());
     }
@@ -99,31 +115,27 @@ void run_throughput(Context& context) {
   };
   auto median = [&](const std::string& key) { return find(key).jobs_per_s.median(); };
   const double ceiling50 = median("baseline_batched_jobs_per_s");
-  const double ceiling500 = median("baseline_batched500_jobs_per_s");
-  auto ceiling_at = [&](int batch) { return batch == 500 ? ceiling500 : ceiling50; };
   const double limit50 = median("drain_limit50_jobs_per_s");
   const double graphile_single = median("peer_graphile_1x50_jobs_per_s");
   const double graphile_preset = median("peer_graphile_perf_preset_jobs_per_s");
-  const bool preset_wins = graphile_preset > graphile_single;
   const double graphile_best = std::max(graphile_single, graphile_preset);
-  const std::string graphile_best_what = preset_wins ? "its perf preset" : "1 process x 50";
+  const std::string graphile_best_what = graphile_preset > graphile_single ? "its perf preset" : "1 process x 50";
+  const std::string skipped = "skipped: " + peer.skip_reason();
 
-  const std::string ceiling_section =
-      "raw SQL ceiling (pgbench: Oban's fetch + ack, " + std::to_string(o.pgbench_clients) + " clients)";
+  const std::string ceiling_section = "raw SQL ceiling (pgbench: Oban's fetch + ack on Oban's table)";
   const std::string drain_section = "throughput: oban-cpp (" + std::to_string(jobs) +
                                     " no-op jobs per drain; rounds interleave raw SQL, oban-cpp and graphile-worker,"
                                     " order reversed every other round)";
   const std::string peer_section = "peer: graphile-worker 0.17.3 (same server, same jobs, same drain clock)";
   if (single_baseline > 0) {
     r.add({ceiling_section, "baseline_single_jobs_per_s", single_baseline, "jobs/s",
-           "1 job per fetch and per ack, " + std::to_string(o.pgbench_single_jobs) + " jobs, one run"});
+           "1 job per fetch and per ack, " + n + ", " + std::to_string(o.pgbench_single_jobs) + " jobs, one run"});
   }
-  for (const auto& key : {"baseline_batched_jobs_per_s", "baseline_batched500_jobs_per_s"}) {
-    const auto& c = find(key);
-    if (c.jobs_per_s.empty()) continue;
+  for (const auto& c : contenders) {
+    if (c.kind != Kind::ceiling || c.jobs_per_s.empty()) continue;
     std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
-    if (c.key == "baseline_batched500_jobs_per_s" && ceiling50 > 0) {
-      note += "; " + fixed(c.jobs_per_s.median() / ceiling50, 2) + "x the rate at 50 per statement";
+    if (c.key != "baseline_batched_jobs_per_s" && ceiling50 > 0) {
+      note += "; " + fixed(c.jobs_per_s.median() / ceiling50, 2) + "x 50 per statement with " + n;
     }
     r.add({ceiling_section, c.key, c.jobs_per_s.median(), "jobs/s", note});
   }
@@ -131,44 +143,43 @@ void run_throughput(Context& context) {
   if (limit10 > 0) {
     r.add({drain_section, "drain_limit10_jobs_per_s", limit10, "jobs/s",
            "one queue at limit 10, " + std::to_string(o.drain_limit10_jobs) + " jobs, one run; Elixir 812" +
-               ratio_of(limit10, ceiling50, "raw SQL at 50")});
+               ratio_of(limit10, ceiling50, "raw SQL at 50, " + n)});
   }
   const Contender* best = nullptr;
   for (const auto& c : contenders) {
-    if (c.batch == 0 || c.jobs_per_s.empty()) continue;
+    if (c.kind != Kind::oban || c.jobs_per_s.empty()) continue;
     const double v = c.jobs_per_s.median();
     std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
     if (c.key == "drain_limit50_jobs_per_s") note += "; Elixir 3054";
-    note += ratio_of(v, ceiling_at(c.batch), "raw SQL at " + std::to_string(c.batch));
+    note += ratio_of(v, median(c.ceiling_key), "its raw SQL (" + find(c.ceiling_key).what + ")");
     note += ratio_of(v, graphile_best, "graphile's best");
     r.add({drain_section, c.key, v, "jobs/s", note});
     if (c.key == "drain_limit50_jobs_per_s" && ceiling50 > 0) {
       r.add({drain_section, "drain_ratio_to_batched_baseline", v / ceiling50, "x",
-             "limit-50 drain / raw SQL at 50 per statement (issue 12 target >= 0.85)"});
+             "limit-50 drain / raw SQL at 50 per statement, " + n + " (issue 12 target >= 0.85)"});
     }
     if (!best || v > best->jobs_per_s.median()) best = &c;
   }
   if (best) {
     const double v = best->jobs_per_s.median();
-    const double best_ceiling = ceiling_at(best->batch);
+    const double best_ceiling = median(best->ceiling_key);
     r.add({drain_section, "drain_best_jobs_per_s", v, "jobs/s", "the best of the above: " + best->what});
     if (best_ceiling > 0) {
       r.add({drain_section, "drain_best_ratio_to_ceiling", v / best_ceiling, "x",
-             "to raw SQL at its batch size (" + std::to_string(best->batch) +
-                 " per statement; issue 12 target >= 0.90)"});
+             "to its raw SQL (" + find(best->ceiling_key).what + "; issue 12 target >= 0.90)"});
     }
     if (!peer.available()) {
-      r.add({drain_section, "drain_best_ratio_to_graphile", NAN, "x", "skipped: " + peer.skip_reason()});
+      r.add({drain_section, "drain_best_ratio_to_graphile", NAN, "x", skipped});
     } else if (graphile_best > 0) {
       r.add({drain_section, "drain_best_ratio_to_graphile", v / graphile_best, "x",
              "to graphile-worker's best (" + graphile_best_what + "; issue 12 target >= 1)"});
     }
   }
 
-  for (const auto& key : {"peer_graphile_1x50_jobs_per_s", "peer_graphile_perf_preset_jobs_per_s"}) {
-    const auto& c = find(key);
+  for (const auto& c : contenders) {
+    if (c.kind != Kind::peer) continue;
     if (!peer.available()) {
-      r.add({peer_section, c.key, NAN, "jobs/s", c.what + "; skipped: " + peer.skip_reason()});
+      r.add({peer_section, c.key, NAN, "jobs/s", c.what + "; " + skipped});
       continue;
     }
     if (c.jobs_per_s.empty()) continue;
@@ -176,20 +187,22 @@ void run_throughput(Context& context) {
     std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
     if (limit50 > 0) note += "; " + fixed(v / limit50, 2) + "x oban-cpp limit 50";
     r.add({peer_section, c.key, v, "jobs/s", note});
-    const bool is_preset = c.key == "peer_graphile_perf_preset_jobs_per_s";
-    const auto& rss = is_preset ? preset_rss : single_rss;
-    if (!rss.empty()) {
-      std::string rss_note = is_preset ? "VmHWM of the largest of its 4 processes" : "VmHWM of its process";
-      if (is_preset && !preset_rss_total.empty()) rss_note += "; all 4: " + fixed(preset_rss_total.median(), 0) + " MB";
-      r.add({peer_section, is_preset ? "peer_graphile_perf_preset_rss_mb" : "peer_graphile_1x50_rss_mb", rss.median(),
-             "MB", rss_note + ", median of rounds"});
+    if (c.key == "peer_graphile_1x50_jobs_per_s" && !single_rss.empty()) {
+      r.add({peer_section, "peer_graphile_1x50_rss_mb", single_rss.median(), "MB",
+             "VmHWM of its process, median of rounds"});
+    }
+    if (c.key == "peer_graphile_perf_preset_jobs_per_s" && !preset_rss.empty()) {
+      r.add({peer_section, "peer_graphile_perf_preset_rss_mb", preset_rss.median(), "MB",
+             "VmHWM of the largest of its 4 processes, median of rounds"});
+      r.add({peer_section, "peer_graphile_perf_preset_rss_total_mb", preset_rss_total.median(), "MB",
+             "VmHWM of its 4 processes together, median of rounds"});
     }
   }
   if (!peer.available()) {
-    r.add({peer_section, "peer_graphile_best_jobs_per_s", NAN, "jobs/s", "skipped: " + peer.skip_reason()});
+    r.add({peer_section, "peer_graphile_best_jobs_per_s", NAN, "jobs/s", skipped});
   } else if (graphile_best > 0) {
     r.add({peer_section, "peer_graphile_best_jobs_per_s", graphile_best, "jobs/s",
-           "the better of the two: " + graphile_best_what + ratio_of(graphile_best, ceiling500, "raw SQL (Oban's table) at 500")});
+           "the better of the two: " + graphile_best_what});
   }
 }
 
