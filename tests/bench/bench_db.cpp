@@ -55,6 +55,16 @@ std::int64_t min_job_id(pqxx::connection& conn, const std::string& prefix) {
       .as<std::int64_t>();
 }
 
+std::string wal_position(pqxx::connection& conn) {
+  pqxx::nontransaction tx{conn};
+  return tx.exec1("SELECT pg_current_wal_lsn()::text")[0].as<std::string>();
+}
+
+double wal_bytes_since(pqxx::connection& conn, const std::string& position) {
+  pqxx::nontransaction tx{conn};
+  return tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8", position)[0].as<double>();
+}
+
 oban::NodeConfig bench_node_config(const std::string& dsn, const std::string& prefix, const std::string& queue,
                                    int limit, const std::string& node_name) {
   oban::NodeConfig config;

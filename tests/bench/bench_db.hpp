@@ -26,6 +26,11 @@ std::int64_t count_jobs(pqxx::connection& conn, const std::string& prefix, const
 // min(id) of the schema's jobs (0 when empty).
 std::int64_t min_job_id(pqxx::connection& conn, const std::string& prefix);
 
+// The server's current WAL position, and the bytes written since one (all sessions: the
+// private server runs only the benchmark).
+std::string wal_position(pqxx::connection& conn);
+double wal_bytes_since(pqxx::connection& conn, const std::string& position);
+
 // A node config for benchmarks: one queue, no cron, pruner, lifeline or leadership.
 oban::NodeConfig bench_node_config(const std::string& dsn, const std::string& prefix, const std::string& queue,
                                    int limit, const std::string& node_name);

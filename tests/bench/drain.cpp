@@ -1,7 +1,6 @@
 #include "drain.hpp"
 
-#include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -14,7 +13,8 @@
 
 namespace bench {
 
-double drain_jobs_per_s(Context& context, const DrainShape& shape, int jobs) {
+Drained drain(Context& context, const DrainShape& shape, int jobs) {
+  Drained out;
   const auto prefix = fresh_schema(context.dsn, "drain");
   auto conn = oban::db::connect(context.dsn);
   std::vector<std::string> queues;
@@ -35,6 +35,7 @@ double drain_jobs_per_s(Context& context, const DrainShape& shape, int jobs) {
     for (const auto& queue : queues) config.queues[queue] = shape.limit;
     running.push_back(std::make_unique<oban::Node>(config, registry));
   }
+  const auto wal_start = wal_position(*conn);
   const auto start = std::chrono::steady_clock::now();
   for (auto& node : running) node->start();
   // Poll the table only once every job ran: a count over the whole table is not free.
@@ -49,14 +50,10 @@ double drain_jobs_per_s(Context& context, const DrainShape& shape, int jobs) {
     if (!done) std::this_thread::sleep_for(std::chrono::milliseconds{2});
   }
   const double elapsed = seconds_since(start);
-  if (std::getenv("OBAN_BENCH_DEBUG")) {
-    std::fprintf(stderr, "\n%s: %.3f s, fetches", shape.label.c_str(), elapsed);
-    for (auto& node : running) {
-      for (const auto& queue : queues) {
-        std::fprintf(stderr, " %llu", static_cast<unsigned long long>(node->producer(queue)->fetches()));
-      }
-    }
-    std::fprintf(stderr, "\n");
+  const double wal_bytes = wal_bytes_since(*conn, wal_start);
+  std::uint64_t fetches = 0;
+  for (auto& node : running) {
+    for (const auto& queue : queues) fetches += node->producer(queue)->fetches();
   }
   for (auto& node : running) node->stop();
   const auto completed = count_jobs(*conn, prefix, "state = 'completed' AND attempt = 1");
@@ -64,9 +61,15 @@ double drain_jobs_per_s(Context& context, const DrainShape& shape, int jobs) {
     context.results.fail(shape.label + ": " + std::to_string(completed) + " of " + std::to_string(jobs) +
                          " completed once, " + std::to_string(worker->runs()) + " runs, " +
                          std::to_string(worker->double_runs()) + " double runs");
-    return -1;
+    return out;
   }
-  return jobs / elapsed;
+  const double producers = static_cast<double>(queues.size() * running.size());
+  out.jobs_per_s = jobs / elapsed;
+  out.wal_bytes_per_job = wal_bytes / jobs;
+  // Empty fetches (the last ones, polls) count too: they are round trips all the same.
+  out.jobs_per_fetch = fetches > 0 ? jobs / static_cast<double>(fetches) : -1;
+  out.fetch_interval_ms = fetches > 0 ? 1000 * elapsed * producers / static_cast<double>(fetches) : -1;
+  return out;
 }
 
 }  // namespace bench

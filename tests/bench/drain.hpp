@@ -15,7 +15,7 @@ struct DrainShape {
   int nodes = 1;
 };
 
-// Jobs/s, or a negative number after calling results.fail().
-double drain_jobs_per_s(Context& context, const DrainShape& shape, int jobs);
+// Jobs/s is negative after calling results.fail().
+Drained drain(Context& context, const DrainShape& shape, int jobs);
 
 }  // namespace bench

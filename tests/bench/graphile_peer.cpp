@@ -94,14 +94,15 @@ std::string GraphilePeer::run_driver(Context& context, const std::string& mode, 
   return {};
 }
 
-GraphileDrain GraphilePeer::drain(Context& context, const GraphileConfig& config, int jobs) const {
-  GraphileDrain out;
+Drained GraphilePeer::drain(Context& context, const GraphileConfig& config, int jobs) const {
+  Drained out;
   const auto text = run_driver(context, "drain", config, "--jobs " + std::to_string(jobs), 120 + jobs / 250);
   if (text.empty()) return out;
   const auto result = oban::json::JsonObject::parse(text);
   out.jobs_per_s = result.number("jobs_per_s").value_or(-1);
   out.rss_max_mb = result.number("rss_max_mb").value_or(-1);
   out.rss_total_mb = result.number("rss_total_mb").value_or(-1);
+  if (const auto wal = result.number("wal_bytes"); wal && jobs > 0) out.wal_bytes_per_job = *wal / jobs;
   return out;
 }
 

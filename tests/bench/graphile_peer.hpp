@@ -22,12 +22,6 @@ struct GraphileConfig {
 GraphileConfig graphile_single_process();
 GraphileConfig graphile_perf_preset();
 
-struct GraphileDrain {
-  double jobs_per_s = -1;
-  double rss_max_mb = -1;    // the largest worker process's VmHWM
-  double rss_total_mb = -1;  // all worker processes together
-};
-
 struct GraphileLatency {
   double p50_ms = -1;
   double p99_ms = -1;
@@ -44,7 +38,7 @@ class GraphilePeer {
   const std::string& skip_reason() const { return skip_reason_; }
 
   // Each returns negative figures after calling results.fail().
-  GraphileDrain drain(Context& context, const GraphileConfig& config, int jobs) const;
+  Drained drain(Context& context, const GraphileConfig& config, int jobs) const;
   GraphileLatency latency(Context& context, const GraphileConfig& config, int samples) const;
 
  private:

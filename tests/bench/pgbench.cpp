@@ -34,7 +34,8 @@ std::string pgbench_script(const std::string& table, int batch) {
 
 }  // namespace
 
-double pgbench_jobs_per_s(Context& context, int batch, int clients, int jobs) {
+Drained pgbench_drain(Context& context, int batch, int clients, int jobs) {
+  Drained out;
   const int runs_per_client = (jobs + clients * batch - 1) / (clients * batch);
   const int total = runs_per_client * clients * batch;
   const auto what = "pgbench " + std::to_string(batch) + " per statement, " + std::to_string(clients) + " clients";
@@ -56,21 +57,24 @@ double pgbench_jobs_per_s(Context& context, int batch, int clients, int jobs) {
                               " -h " + shell_quote(context.socket_dir) + " -U postgres postgres 2>&1";
   // One job per statement is bound by commits (two per job, each waiting for the WAL
   // flush): allow for a slow, shared disk.
+  const auto wal_start = wal_position(*conn);
   const auto run = run_command(command, 120 + total / (batch == 1 ? 25 : 500));
   std::filesystem::remove(script_path);
   if (!run.ok()) {
     context.results.fail(what + ": pgbench " + run.why() + ": " + run.output);
-    return -1;
+    return out;
   }
+  out.wal_bytes_per_job = wal_bytes_since(*conn, wal_start) / total;
   // tps counts script runs per second without the connection set-up; each run moves `batch` jobs.
   const auto at = run.output.find("tps = ");
   const auto completed = count_jobs(*conn, prefix, "state = 'completed'");
   if (at == std::string::npos || completed != total) {
     context.results.fail(what + ": " + std::to_string(completed) + " of " + std::to_string(total) +
                          " jobs completed: " + run.output);
-    return -1;
+    return out;
   }
-  return std::stod(run.output.substr(at + 6)) * batch;
+  out.jobs_per_s = std::stod(run.output.substr(at + 6)) * batch;
+  return out;
 }
 
 }  // namespace bench

@@ -6,8 +6,7 @@
 namespace bench {
 
 // Drains `jobs` pre-inserted jobs (rounded up to a whole number of rounds per client)
-// with `clients` pgbench connections and returns jobs/s, or a negative number after
-// calling results.fail().
-double pgbench_jobs_per_s(Context& context, int batch, int clients, int jobs);
+// with `clients` pgbench connections; jobs/s is negative after calling results.fail().
+Drained pgbench_drain(Context& context, int batch, int clients, int jobs);
 
 }  // namespace bench

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <functional>
 #include <iostream>
+#include <utility>
 #include <vector>
 
 #include "bench_context.hpp"
@@ -31,12 +32,28 @@ std::string ratio_of(double v, double of, const std::string& what) {
 enum class Kind { ceiling, oban, peer };
 
 struct Contender {
+  Contender(Kind k, std::string json_key, std::string shown, std::string ceiling, std::function<Drained()> run)
+      : kind(k), key(std::move(json_key)), what(std::move(shown)), ceiling_key(std::move(ceiling)),
+        measure(std::move(run)) {}
+
   Kind kind;
   std::string key;          // JSON key of its jobs/s
   std::string what;         // shown in the table
   std::string ceiling_key;  // oban-cpp: the raw SQL run at its batch size and parallelism
-  std::function<double()> measure;
-  Series jobs_per_s;
+  std::function<Drained()> measure;
+  Series jobs_per_s, wal_bytes_per_job, jobs_per_fetch, fetch_interval_ms, rss_max_mb, rss_total_mb;
+
+  void record(const Drained& d) {
+    jobs_per_s.add(d.jobs_per_s);
+    if (d.jobs_per_s <= 0) return;  // a failed drain's side figures mean nothing
+    wal_bytes_per_job.add(d.wal_bytes_per_job);
+    jobs_per_fetch.add(d.jobs_per_fetch);
+    fetch_interval_ms.add(d.fetch_interval_ms);
+    rss_max_mb.add(d.rss_max_mb);
+    rss_total_mb.add(d.rss_total_mb);
+  }
+  // "drain_limit50" for "drain_limit50_jobs_per_s": the prefix of its other figures' keys.
+  std::string stem() const { return key.substr(0, key.size() - std::string("_jobs_per_s").size()); }
 };
 
 std::string rounds_note(const Series& s) {
@@ -54,48 +71,39 @@ void run_throughput(Context& context) {
   const GraphilePeer peer{o};
   const auto single = graphile_single_process();
   const auto preset = graphile_perf_preset();
-  Series single_rss, preset_rss, preset_rss_total;
 
   auto pgbench = [&context, jobs](int batch, int n) {
-    return [&context, jobs, batch, n] { return pgbench_jobs_per_s(context, batch, n, jobs); };
+    return [&context, jobs, batch, n] { return pgbench_drain(context, batch, n, jobs); };
   };
   auto oban = [&context, jobs](const std::string& label, int queues, int limit, int nodes) {
-    return [&context, jobs, label, queues, limit, nodes] {
-      return drain_jobs_per_s(context, {label, queues, limit, nodes}, jobs);
-    };
+    return [&context, jobs, label, queues, limit, nodes] { return drain(context, {label, queues, limit, nodes}, jobs); };
   };
-  auto graphile = [&context, &peer, jobs](const GraphileConfig& config, Series& rss, Series* rss_total) {
-    return [&context, &peer, config, &rss, rss_total, jobs] {
-      const auto result = peer.drain(context, config, jobs);
-      rss.add(result.rss_max_mb);
-      if (rss_total) rss_total->add(result.rss_total_mb);
-      return result.jobs_per_s;
-    };
+  auto graphile = [&context, &peer, jobs](const GraphileConfig& config) {
+    return [&context, &peer, config, jobs] { return peer.drain(context, config, jobs); };
   };
   const auto n = std::to_string(clients) + " clients";
   // Four sessions at work: four producers (or two nodes' producers and completers).
   const auto n4 = std::string("4 clients");
   // The raw SQL runs open the round; oban-cpp and its peer alternate after them.
   std::vector<Contender> contenders{
-      {Kind::ceiling, "baseline_batched_jobs_per_s", "50 jobs per fetch and per ack, " + n, "", pgbench(50, clients), {}},
+      {Kind::ceiling, "baseline_batched_jobs_per_s", "50 jobs per fetch and per ack, " + n, "", pgbench(50, clients)},
       {Kind::ceiling, "baseline_batched500_jobs_per_s", "500 jobs per fetch and per ack, " + n, "",
-       pgbench(500, clients), {}},
+       pgbench(500, clients)},
       {Kind::ceiling, "baseline_batched_4clients_jobs_per_s", "50 jobs per fetch and per ack, " + n4, "",
-       pgbench(50, 4), {}},
+       pgbench(50, 4)},
       {Kind::oban, "drain_limit50_jobs_per_s", "one node, one queue at limit 50", "baseline_batched_jobs_per_s",
-       oban("drain limit 50", 1, 50, 1), {}},
-      {Kind::peer, "peer_graphile_1x50_jobs_per_s", single.label, "", graphile(single, single_rss, nullptr), {}},
+       oban("drain limit 50", 1, 50, 1)},
+      {Kind::peer, "peer_graphile_1x50_jobs_per_s", single.label, "", graphile(single)},
       {Kind::oban, "drain_limit500_jobs_per_s", "one node, one queue at limit 500", "baseline_batched500_jobs_per_s",
-       oban("drain limit 500", 1, 500, 1), {}},
-      {Kind::peer, "peer_graphile_perf_preset_jobs_per_s", preset.label, "",
-       graphile(preset, preset_rss, &preset_rss_total), {}},
+       oban("drain limit 500", 1, 500, 1)},
+      {Kind::peer, "peer_graphile_perf_preset_jobs_per_s", preset.label, "", graphile(preset)},
       {Kind::oban, "drain_4queues_limit50_jobs_per_s", "one node, 4 queues at limit 50 (4 producers)",
-       "baseline_batched_4clients_jobs_per_s", oban("drain 4 queues x 50", 4, 50, 1), {}},
+       "baseline_batched_4clients_jobs_per_s", oban("drain 4 queues x 50", 4, 50, 1)},
       {Kind::oban, "drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each",
-       "baseline_batched_4clients_jobs_per_s", oban("drain two nodes", 1, 50, 2), {}},
+       "baseline_batched_4clients_jobs_per_s", oban("drain two nodes", 1, 50, 2)},
   };
 
-  const double single_baseline = pgbench_jobs_per_s(context, 1, clients, o.pgbench_single_jobs);
+  const double single_baseline = pgbench_drain(context, 1, clients, o.pgbench_single_jobs).jobs_per_s;
   for (int round = 0; round < o.rounds; ++round) {
     std::vector<Contender*> order;
     for (auto& c : contenders) order.push_back(&c);
@@ -103,12 +111,14 @@ void run_throughput(Context& context) {
     std::cerr << "\n  round " << round + 1 << ":" << std::flush;
     for (auto* c : order) {
       if (c->kind == Kind::peer && !peer.available()) continue;
-      std::cerr << " " << c->key.substr(0, c->key.size() - 11) << std::flush;  // without "_jobs_per_s"
-      c->jobs_per_s.add(c->measure());
+      std::cerr << " " << c->stem() << std::flush;
+      c->record(c->measure());
     }
   }
   std::cerr << "\n  drain_limit10" << std::flush;
-  const double limit10 = drain_jobs_per_s(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs);
+  Contender limit10_run{Kind::oban, "drain_limit10_jobs_per_s", "one queue at limit 10", "", nullptr};
+  limit10_run.record(drain(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs));
+  const double limit10 = limit10_run.jobs_per_s.median();
 
   auto find = [&](const std::string& key) -> const Contender& {
     return *std::find_if(contenders.begin(), contenders.end(), [&](const Contender& c) { return c.key == key; });
@@ -187,14 +197,14 @@ void run_throughput(Context& context) {
     std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
     if (limit50 > 0) note += "; " + fixed(v / limit50, 2) + "x oban-cpp limit 50";
     r.add({peer_section, c.key, v, "jobs/s", note});
-    if (c.key == "peer_graphile_1x50_jobs_per_s" && !single_rss.empty()) {
-      r.add({peer_section, "peer_graphile_1x50_rss_mb", single_rss.median(), "MB",
+    if (c.rss_max_mb.empty()) continue;
+    if (c.key == "peer_graphile_1x50_jobs_per_s") {
+      r.add({peer_section, "peer_graphile_1x50_rss_mb", c.rss_max_mb.median(), "MB",
              "VmHWM of its process, median of rounds"});
-    }
-    if (c.key == "peer_graphile_perf_preset_jobs_per_s" && !preset_rss.empty()) {
-      r.add({peer_section, "peer_graphile_perf_preset_rss_mb", preset_rss.median(), "MB",
+    } else {
+      r.add({peer_section, "peer_graphile_perf_preset_rss_mb", c.rss_max_mb.median(), "MB",
              "VmHWM of the largest of its 4 processes, median of rounds"});
-      r.add({peer_section, "peer_graphile_perf_preset_rss_total_mb", preset_rss_total.median(), "MB",
+      r.add({peer_section, "peer_graphile_perf_preset_rss_total_mb", c.rss_total_mb.median(), "MB",
              "VmHWM of its 4 processes together, median of rounds"});
     }
   }
@@ -203,6 +213,25 @@ void run_throughput(Context& context) {
   } else if (graphile_best > 0) {
     r.add({peer_section, "peer_graphile_best_jobs_per_s", graphile_best, "jobs/s",
            "the better of the two: " + graphile_best_what});
+  }
+
+  // Where the time goes: how many jobs a fetch brought and how often a producer fetched
+  // (oban-cpp's dispatch cooldown is 5 ms), and the WAL each system writes per job.
+  const std::string profile_section = "profile (medians over the rounds)";
+  std::vector<const Contender*> profiled;
+  for (const auto& c : contenders) profiled.push_back(&c);
+  profiled.push_back(&limit10_run);
+  for (const auto* c : profiled) {
+    if (c->kind != Kind::oban || c->jobs_per_fetch.empty()) continue;
+    r.add({profile_section, c->stem() + "_jobs_per_fetch", c->jobs_per_fetch.median(), "jobs",
+           c->what + ": mean jobs per fetch, empty fetches included"});
+    r.add({profile_section, c->stem() + "_fetch_interval_ms", c->fetch_interval_ms.median(), "ms",
+           "mean time between one producer's fetches (dispatch cooldown 5 ms)"});
+  }
+  for (const auto* c : profiled) {
+    if (c->wal_bytes_per_job.empty()) continue;
+    r.add({profile_section, c->stem() + "_wal_bytes_per_job", c->wal_bytes_per_job.median(), "B",
+           "WAL written per job while draining: " + c->what});
   }
 }
 

@@ -8,7 +8,8 @@
 //
 // drain: a fresh schema, N no-op jobs inserted with add_jobs, then P worker processes
 // (worker_process.mjs) started together; the clock runs from "go" until the table holds
-// no job (graphile-worker deletes a job once it completed). RSS is each process's VmHWM.
+// no job (graphile-worker deletes a job once it completed). RSS is each process's VmHWM;
+// wal_bytes is the WAL the server wrote while the clock ran.
 // latency: one worker in this process; one job at a time is added with add_job on a
 // separate connection and timed until the task starts (LISTEN/NOTIFY wakes the worker),
 // the way oban-bench times oban-cpp.
@@ -45,6 +46,16 @@ async function insertJobs(pool, schema, jobs) {
     );
   }
   await pool.query(`vacuum analyze ${schema}._private_jobs`);
+}
+
+// The WAL position, and the bytes written since one (the private server runs only the benchmark).
+async function walPosition(pool) {
+  return (await pool.query("select pg_current_wal_lsn()::text as lsn")).rows[0].lsn;
+}
+
+async function walBytesSince(pool, position) {
+  const { rows } = await pool.query("select pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8 as bytes", [position]);
+  return rows[0].bytes;
 }
 
 async function remainingJobs(pool, schema) {
@@ -106,6 +117,7 @@ async function drain(args) {
     const failed = () => workers.find((w) => w.error)?.error;
     if (failed()) throw new Error(failed());
 
+    const walStart = await walPosition(pool);
     const start = performance.now();
     for (const w of workers) w.child.send("go");
     const deadline = start + 1000 * (60 + jobs / 500);
@@ -116,6 +128,7 @@ async function drain(args) {
       if (!done) await sleep(2);
     }
     const seconds = (performance.now() - start) / 1000;
+    const walBytes = await walBytesSince(pool, walStart);
     const rss = workers.map((w) => peakRssMb(w.child.pid));
     for (const w of workers) w.child.send("stop");
     await withTimeout(Promise.all(workers.map((w) => w.stopped)), 30000, "stopping the worker processes");
@@ -130,7 +143,7 @@ async function drain(args) {
       ok: true, mode: "drain", version, jobs, processes, concurrency: positive(args, "concurrency"),
       local_queue: positive(args, "local-queue", 500), batch_delay: positive(args, "batch-delay", 0),
       pool: positive(args, "pool", positive(args, "concurrency") + 1), seconds, jobs_per_s: jobs / seconds,
-      runs, double_runs: doubleRuns, rss_mb: rss, rss_max_mb: Math.max(...rss),
+      runs, double_runs: doubleRuns, wal_bytes: walBytes, rss_mb: rss, rss_max_mb: Math.max(...rss),
       rss_total_mb: rss.reduce((a, b) => a + b, 0),
     };
   } finally {
