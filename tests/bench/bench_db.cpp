@@ -43,6 +43,12 @@ void insert_jobs(pqxx::connection& conn, const std::string& prefix, const std::s
   tx.commit();
 }
 
+void settle_before_drain(pqxx::connection& conn, const std::string& prefix) {
+  pqxx::nontransaction tx{conn};
+  tx.exec("VACUUM ANALYZE " + oban::db::qualified(prefix, "oban_jobs"));
+  tx.exec("CHECKPOINT");
+}
+
 std::int64_t count_jobs(pqxx::connection& conn, const std::string& prefix, const std::string& where) {
   pqxx::read_transaction tx{conn};
   return tx.exec1("SELECT count(*) FROM " + oban::db::qualified(prefix, "oban_jobs") + " WHERE " + where)[0]

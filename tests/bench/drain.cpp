@@ -8,7 +8,6 @@
 #include "bench_db.hpp"
 #include "noop_worker.hpp"
 #include "oban/db/connection.hpp"
-#include "oban/db/identifiers.hpp"
 #include "oban/runtime/node.hpp"
 
 namespace bench {
@@ -22,10 +21,7 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
     queues.push_back("bench" + std::to_string(q));
     insert_jobs(*conn, prefix, queues.back(), jobs / shape.queues + (q < jobs % shape.queues ? 1 : 0));
   }
-  {
-    pqxx::nontransaction tx{*conn};
-    tx.exec("VACUUM ANALYZE " + oban::db::qualified(prefix, "oban_jobs"));
-  }
+  settle_before_drain(*conn, prefix);
   auto worker = std::make_shared<NoopWorker>(min_job_id(*conn, prefix), jobs);
   oban::WorkerRegistry registry;
   registry.add(worker);

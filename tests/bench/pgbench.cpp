@@ -42,10 +42,7 @@ Drained pgbench_drain(Context& context, int batch, int clients, int jobs) {
   const auto prefix = fresh_schema(context.dsn, "pgbench_" + std::to_string(batch));
   auto conn = oban::db::connect(context.dsn);
   insert_jobs(*conn, prefix, "bench", total);
-  {
-    pqxx::nontransaction tx{*conn};
-    tx.exec("VACUUM ANALYZE " + oban::db::qualified(prefix, "oban_jobs"));
-  }
+  settle_before_drain(*conn, prefix);
   const auto script_path = std::filesystem::temp_directory_path() / ("oban-bench-" + prefix + ".sql");
   {
     std::ofstream script{script_path};

@@ -43,7 +43,7 @@ void judge_issue12_targets(Results& r) {
                  fixed(v("drain_limit50_jobs_per_s"), 0) + " vs " + fixed(v("baseline_batched_jobs_per_s"), 0) +
                  " jobs/s)";
         });
-  judge("best_drain_vs_raw_sql", "best oban-cpp >= 0.90 of raw SQL at its batch size",
+  judge("best_drain_vs_raw_sql", "best oban-cpp >= 0.90 of raw SQL at its batch size (the run's fastest raw SQL)",
         {"drain_best_jobs_per_s", "drain_best_ratio_to_ceiling"},
         [&] { return v("drain_best_ratio_to_ceiling") >= 0.90; },
         [&] { return fixed(v("drain_best_ratio_to_ceiling"), 2) + " (" + fixed(v("drain_best_jobs_per_s"), 0) + " jobs/s)"; });

@@ -6,7 +6,7 @@
 //
 // Each oban-cpp shape is compared with the raw SQL at its batch size and parallelism: one
 // producer (a fetch and an ack in flight) with 2 pgbench clients, four producers or two
-// nodes with 4.
+// nodes with 4. Two nodes and limit 10, which no target compares, run once after the rounds.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -99,8 +99,6 @@ void run_throughput(Context& context) {
       {Kind::peer, "peer_graphile_perf_preset_jobs_per_s", preset.label, "", graphile(preset)},
       {Kind::oban, "drain_4queues_limit50_jobs_per_s", "one node, 4 queues at limit 50 (4 producers)",
        "baseline_batched_4clients_jobs_per_s", oban("drain 4 queues x 50", 4, 50, 1)},
-      {Kind::oban, "drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each",
-       "baseline_batched_4clients_jobs_per_s", oban("drain two nodes", 1, 50, 2)},
   };
 
   const double single_baseline = pgbench_drain(context, 1, clients, o.pgbench_single_jobs).jobs_per_s;
@@ -115,7 +113,11 @@ void run_throughput(Context& context) {
       c->record(c->measure());
     }
   }
-  std::cerr << "\n  drain_limit10" << std::flush;
+  // Shapes no target compares, measured once after the rounds.
+  std::cerr << "\n  drain_two_nodes drain_limit10" << std::flush;
+  Contender two_nodes{Kind::oban, "drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each",
+                      "baseline_batched_4clients_jobs_per_s", nullptr};
+  two_nodes.record(drain(context, {"drain two nodes", 1, 50, 2}, jobs));
   Contender limit10_run{Kind::oban, "drain_limit10_jobs_per_s", "one queue at limit 10", "", nullptr};
   limit10_run.record(drain(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs));
   const double limit10 = limit10_run.jobs_per_s.median();
@@ -155,28 +157,46 @@ void run_throughput(Context& context) {
            "one queue at limit 10, " + std::to_string(o.drain_limit10_jobs) + " jobs, one run; Elixir 812" +
                ratio_of(limit10, ceiling50, "raw SQL at 50, " + n)});
   }
-  const Contender* best = nullptr;
+  // The rows of oban-cpp's shapes; the best is chosen among those measured in every round.
+  std::vector<const Contender*> shapes;
   for (const auto& c : contenders) {
-    if (c.kind != Kind::oban || c.jobs_per_s.empty()) continue;
-    const double v = c.jobs_per_s.median();
-    std::string note = c.what + ", " + rounds_note(c.jobs_per_s);
-    if (c.key == "drain_limit50_jobs_per_s") note += "; Elixir 3054";
-    note += ratio_of(v, median(c.ceiling_key), "its raw SQL (" + find(c.ceiling_key).what + ")");
+    if (c.kind == Kind::oban) shapes.push_back(&c);
+  }
+  shapes.push_back(&two_nodes);
+  const Contender* best = nullptr;
+  for (const auto* c : shapes) {
+    if (c->jobs_per_s.empty()) continue;
+    const double v = c->jobs_per_s.median();
+    std::string note = c->what + ", " + (c == &two_nodes ? std::string("one run") : rounds_note(c->jobs_per_s));
+    if (c->key == "drain_limit50_jobs_per_s") note += "; Elixir 3054";
+    note += ratio_of(v, median(c->ceiling_key), "its raw SQL (" + find(c->ceiling_key).what + ")");
     note += ratio_of(v, graphile_best, "graphile's best");
-    r.add({drain_section, c.key, v, "jobs/s", note});
-    if (c.key == "drain_limit50_jobs_per_s" && ceiling50 > 0) {
+    r.add({drain_section, c->key, v, "jobs/s", note});
+    if (c->key == "drain_limit50_jobs_per_s" && ceiling50 > 0) {
       r.add({drain_section, "drain_ratio_to_batched_baseline", v / ceiling50, "x",
              "limit-50 drain / raw SQL at 50 per statement, " + n + " (issue 12 target >= 0.85)"});
     }
-    if (!best || v > best->jobs_per_s.median()) best = &c;
+    if (c != &two_nodes && (!best || v > best->jobs_per_s.median())) best = c;
+  }
+  // The best shape is judged against the fastest raw SQL of the run, not only the run
+  // matching its fetch size: a node's completer gathers the acks of all its producers, so a
+  // 4-producer node acks hundreds of jobs per statement and outruns pgbench at 50 per
+  // statement; the fastest run (usually 500 per statement) is the ceiling it must approach.
+  const Contender* fastest_sql = nullptr;
+  for (const auto& c : contenders) {
+    if (c.kind != Kind::ceiling || c.jobs_per_s.empty()) continue;
+    if (!fastest_sql || c.jobs_per_s.median() > fastest_sql->jobs_per_s.median()) fastest_sql = &c;
   }
   if (best) {
     const double v = best->jobs_per_s.median();
-    const double best_ceiling = median(best->ceiling_key);
     r.add({drain_section, "drain_best_jobs_per_s", v, "jobs/s", "the best of the above: " + best->what});
-    if (best_ceiling > 0) {
-      r.add({drain_section, "drain_best_ratio_to_ceiling", v / best_ceiling, "x",
-             "to its raw SQL (" + find(best->ceiling_key).what + "; issue 12 target >= 0.90)"});
+    const double own = median(best->ceiling_key);
+    if (fastest_sql) {
+      const double ceiling = std::max(own, fastest_sql->jobs_per_s.median());
+      const auto& which = own >= fastest_sql->jobs_per_s.median() ? find(best->ceiling_key) : *fastest_sql;
+      r.add({drain_section, "drain_best_ratio_to_ceiling", v / ceiling, "x",
+             "to the fastest raw SQL of the run (" + which.what + "); " + fixed(v / own, 2) +
+                 " of its own batch size's; issue 12 target >= 0.90"});
     }
     if (!peer.available()) {
       r.add({drain_section, "drain_best_ratio_to_graphile", NAN, "x", skipped});
@@ -217,9 +237,10 @@ void run_throughput(Context& context) {
 
   // Where the time goes: how many jobs a fetch brought and how often a producer fetched
   // (oban-cpp's dispatch cooldown is 5 ms), and the WAL each system writes per job.
-  const std::string profile_section = "profile (medians over the rounds)";
+  const std::string profile_section = "profile (medians over the rounds; two nodes and limit 10: one run)";
   std::vector<const Contender*> profiled;
   for (const auto& c : contenders) profiled.push_back(&c);
+  profiled.push_back(&two_nodes);
   profiled.push_back(&limit10_run);
   for (const auto* c : profiled) {
     if (c->kind != Kind::oban || c->jobs_per_fetch.empty()) continue;
