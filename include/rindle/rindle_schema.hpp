@@ -11,4 +11,8 @@ namespace rindle {
 // Creates both tables in "<schema>" (and the schema when it is not public). Idempotent.
 void install_rindle_tables(pqxx::connection& conn, const std::string& schema);
 
+// Throws std::runtime_error saying what to set when "<schema>".media_provider_assets does
+// not exist: every per-row job would fail on it, so a node says so once, before starting.
+void require_rindle_tables(pqxx::connection& conn, const std::string& schema);
+
 }  // namespace rindle

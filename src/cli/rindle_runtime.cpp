@@ -1,28 +1,10 @@
 #include "cli/rindle_runtime.hpp"
 
-#include <stdexcept>
-
-#include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
+#include "rindle/rindle_schema.hpp"
 
 namespace cli {
-namespace {
-
-// Every per-row job would fail on a missing table; say so once, before starting.
-void require_rindle_tables(oban::db::ConnectionPool& pool, const std::string& schema) {
-  auto conn = pool.acquire();
-  pqxx::read_transaction tx{*conn};
-  const auto found =
-      tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", oban::db::qualified(schema, "media_provider_assets"));
-  if (!found[0].as<bool>()) {
-    throw std::runtime_error("Rindle's table media_provider_assets is not in schema " + oban::db::quote_ident(schema) +
-                             ": set RINDLE_SCHEMA (or --rindle-schema) to the schema of your Rindle app's tables "
-                             "(default public; the Oban prefix is a separate setting)");
-  }
-}
-
-}  // namespace
 
 RindleRuntime::RindleRuntime(oban::NodeConfig config, std::optional<std::string> rindle_schema)
     : config_(std::move(config)) {
@@ -36,7 +18,10 @@ RindleRuntime::RindleRuntime(oban::NodeConfig config, std::optional<std::string>
   mux_rate_ = std::make_unique<rindle::TokenBucket>(rindle_config.mux_rate_limit);
   node_ = std::make_unique<oban::Node>(config_, registry_);
   config_.node = node_->name();
-  require_rindle_tables(*pool_, rindle_config.schema);
+  {
+    auto conn = pool_->acquire();
+    rindle::require_rindle_tables(*conn, rindle_config.schema);
+  }
   // Oban's tables live in the prefix; Rindle's in its own schema.
   int schema_version = oban::db::kCurrentSchemaVersion;
   {

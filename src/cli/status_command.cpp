@@ -20,6 +20,7 @@
 #include "oban/db/maintenance_store.hpp"
 #include "oban/db/notification.hpp"
 #include "oban/db/schema.hpp"
+#include "oban/db/status_store.hpp"
 #include "oban/json/json_value.hpp"
 #include "rindle/mux_sync_coordinator.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
@@ -74,17 +75,9 @@ std::string pad(const std::string& text, std::size_t width) {
 }
 
 // Counts per queue and state, and the oldest available job's age per queue.
-void queue_section(StatusOutput& out, pqxx::read_transaction& tx, const std::string& jobs) {
-  std::map<std::string, std::map<std::string, long long>> counts;
-  for (const auto& row : tx.exec("SELECT queue, state::text, count(*) FROM " + jobs + " GROUP BY 1, 2")) {
-    counts[row[0].c_str()][row[1].c_str()] = row[2].as<long long>();
-  }
-  std::map<std::string, double> oldest;
-  for (const auto& row :
-       tx.exec("SELECT queue, extract(epoch FROM timezone('UTC', now()) - min(scheduled_at))::float8 FROM " + jobs +
-               " WHERE state = 'available' GROUP BY 1")) {
-    oldest[row[0].c_str()] = std::max(0.0, row[1].as<double>());
-  }
+void queue_section(StatusOutput& out, pqxx::read_transaction& tx, const std::string& prefix) {
+  const auto counts = oban::db::count_jobs(tx, prefix);
+  const auto oldest = oban::db::oldest_available_age(tx, prefix);
   const std::vector<std::string> states{"available", "scheduled", "executing", "retryable",
                                         "completed", "discarded", "cancelled", "suspended"};
   Value::Object json;
@@ -120,26 +113,20 @@ void queue_section(StatusOutput& out, pqxx::read_transaction& tx, const std::str
 
 // Jobs executing for longer than the Lifeline's rescue_after: orphans of a dead node, or
 // jobs far slower than planned.
-void executing_section(StatusOutput& out, pqxx::read_transaction& tx, const std::string& jobs, double rescue_after) {
+void executing_section(StatusOutput& out, pqxx::read_transaction& tx, const std::string& prefix, double rescue_after) {
   constexpr int kListed = 20;
-  const std::string where = " WHERE state = 'executing' AND attempted_at < timezone('UTC', now()) - make_interval(secs => " +
-                            std::to_string(rescue_after) + ")";
-  const auto total = tx.exec("SELECT count(*) FROM " + jobs + where)[0][0].as<long long>();
+  const auto total = oban::db::count_executing_longer_than(tx, prefix, rescue_after);
   Value::Array listed;
   std::ostringstream text;
   text << "\nExecuting longer than " << age_text(rescue_after) << " (the Lifeline's rescue_after): " << total << "\n";
-  for (const auto& row : tx.exec("SELECT id, queue, worker, coalesce(attempted_by[1], ''), "
-                                 "extract(epoch FROM timezone('UTC', now()) - attempted_at)::float8 FROM " +
-                                 jobs + where + " ORDER BY attempted_at LIMIT " + std::to_string(kListed))) {
-    const auto id = row[0].as<std::int64_t>();
-    const double age = row[4].as<double>();
-    listed.push_back(Value::Object{{"id", id},
-                                   {"queue", row[1].c_str()},
-                                   {"worker", row[2].c_str()},
-                                   {"node", row[3].c_str()},
-                                   {"executing_s", age}});
-    text << "  id " << id << "  " << row[1].c_str() << "  " << row[2].c_str() << "  on " << row[3].c_str() << "  for "
-         << age_text(age) << "\n";
+  for (const auto& job : oban::db::executing_longer_than(tx, prefix, rescue_after, kListed)) {
+    listed.push_back(Value::Object{{"id", job.id},
+                                   {"queue", job.queue},
+                                   {"worker", job.worker},
+                                   {"node", job.node},
+                                   {"executing_s", job.executing_s}});
+    text << "  id " << job.id << "  " << job.queue << "  " << job.worker << "  on " << job.node << "  for "
+         << age_text(job.executing_s) << "\n";
   }
   if (total > kListed) text << "  ... and " << (total - kListed) << " more\n";
   out.section("executing_past_rescue",
@@ -195,11 +182,8 @@ void nodes_section(StatusOutput& out, pqxx::connection& conn, const std::string&
   std::map<std::string, SeenNode> seen;
   {
     pqxx::read_transaction tx{conn};
-    const auto peers = oban::db::qualified(prefix, "oban_peers");
-    if (!tx.exec("SELECT to_regclass(" + tx.quote(peers) + ")")[0][0].is_null()) {
-      for (const auto& row : tx.exec("SELECT name, node, expires_at > timezone('UTC', now()) FROM " + peers)) {
-        seen[row[1].c_str()].peers.push_back(Value::Object{{"name", row[0].c_str()}, {"leader", row[2].as<bool>()}});
-      }
+    for (const auto& peer : oban::db::list_peers(tx, prefix)) {
+      seen[peer.node].peers.push_back(Value::Object{{"name", peer.name}, {"leader", peer.live}});
     }
   }
   {
@@ -313,11 +297,10 @@ int status_command(const Args& args) {
   out.section("prefix", prefix, "");
   out.section("schema_version", version, header.str());
   if (version > 0) {
-    const auto jobs = oban::db::qualified(prefix, "oban_jobs");
     {
       pqxx::read_transaction tx{*conn};
-      queue_section(out, tx, jobs);
-      executing_section(out, tx, jobs, rescue_after);
+      queue_section(out, tx, prefix);
+      executing_section(out, tx, prefix, rescue_after);
     }
     nodes_section(out, *conn, prefix, listen);
     unknown_worker_section(out, *conn, prefix);

@@ -1,5 +1,7 @@
 #include "rindle/rindle_schema.hpp"
 
+#include <stdexcept>
+
 #include "embedded_sql.hpp"
 #include "oban/db/identifiers.hpp"
 
@@ -16,6 +18,17 @@ void install_rindle_tables(pqxx::connection& conn, const std::string& schema) {
   if (schema != "public") tx.exec("CREATE SCHEMA IF NOT EXISTS " + name);
   tx.exec(sql);
   tx.commit();
+}
+
+void require_rindle_tables(pqxx::connection& conn, const std::string& schema) {
+  pqxx::read_transaction tx{conn};
+  const auto found =
+      tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", oban::db::qualified(schema, "media_provider_assets"));
+  if (!found[0].as<bool>()) {
+    throw std::runtime_error("Rindle's table media_provider_assets is not in schema " + oban::db::quote_ident(schema) +
+                             ": set RINDLE_SCHEMA (or --rindle-schema) to the schema of your Rindle app's tables "
+                             "(default public; the Oban prefix is a separate setting)");
+  }
 }
 
 }  // namespace rindle

@@ -12,11 +12,11 @@
 #include <system_error>
 #include <vector>
 
-#include "listen_connection.hpp"
 #include "oban/core/telemetry.hpp"
 #include "oban/core/timer_loop.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
+#include "oban/db/listen_connection.hpp"
 #include "oban/db/notification.hpp"
 
 namespace oban::notify {
@@ -53,9 +53,9 @@ struct Notifier::Impl {
   std::atomic<bool> connected{false};
 
   // Loop thread only.
-  std::optional<ListenConnection> conn;
+  std::optional<db::ListenConnection> conn;
   std::map<std::string, std::string> listening;  // full channel -> short name
-  ListenConnection::Clock::time_point next_ping{};
+  db::ListenConnection::Clock::time_point next_ping{};
   std::chrono::milliseconds backoff = options.first_backoff;
 
   core::TimerLoop loop{"notifier", [this] { return step(); }};
@@ -80,7 +80,7 @@ struct Notifier::Impl {
       }
       serve();
       return std::chrono::milliseconds{0};
-    } catch (const Interrupted&) {
+    } catch (const db::Interrupted&) {
       close();
       return std::chrono::hours{1};
     } catch (const std::exception& error) {
@@ -98,7 +98,7 @@ struct Notifier::Impl {
     subscribe();
     connected = true;
     backoff = options.first_backoff;
-    next_ping = ListenConnection::Clock::now() + options.ping_interval;
+    next_ping = db::ListenConnection::Clock::now() + options.ping_interval;
     telemetry::emit("notifier:connect", telemetry::Level::info,
                     {{"prefix", prefix}, {"channels", listening.size()}, {"backend_pid", conn->backend_pid()}});
     std::vector<ReconnectHandler> resync;
@@ -143,9 +143,9 @@ struct Notifier::Impl {
 
   void serve() {
     subscribe();  // channels registered since the last turn
-    if (ListenConnection::Clock::now() >= next_ping) {
+    if (db::ListenConnection::Clock::now() >= next_ping) {
       conn->ping(options.ping_timeout);
-      next_ping = ListenConnection::Clock::now() + options.ping_interval;
+      next_ping = db::ListenConnection::Clock::now() + options.ping_interval;
     } else {
       conn->wait(next_ping);
     }

@@ -3,7 +3,7 @@
 #include <date/tz.h>
 
 #include "oban/core/phash2.hpp"
-#include "oban/db/identifiers.hpp"
+#include "oban/db/cron_store.hpp"
 #include "oban/db/job_row.hpp"
 #include "oban/json/erlang_term_from_json.hpp"
 #include "oban/json/json_object.hpp"
@@ -105,21 +105,8 @@ CronTick Cron::run_once() {
   }
   auto conn = pool_.acquire();
   pqxx::work tx{*conn};
-  // In ascending key order (the lock function returns void, which cannot be sorted on), so
-  // two leaders locking overlapping entries cannot deadlock.
-  tx.exec_params(
-      "SELECT k.key, pg_advisory_xact_lock($1, k.key) FROM"
-      " (SELECT DISTINCT hashtext(name) AS key FROM unnest($2::text[]) AS name ORDER BY 1) AS k ORDER BY k.key",
-      kCronLockNamespace, db::text_array_literal(names));
-  // Jobs for these entries that any node inserted in this minute (meta GIN index).
-  auto existing = tx.exec_params(
-      "SELECT e.name FROM unnest($1::text[], $2::text[]) AS e(worker, name) WHERE EXISTS ("
-      " SELECT 1 FROM " + db::qualified(inserter_.prefix(), "oban_jobs") + " j"
-      " WHERE j.meta @> jsonb_build_object('cron', true, 'cron_name', e.name) AND j.worker = e.worker"
-      " AND j.inserted_at >= $3::timestamp AND j.inserted_at < $3::timestamp + interval '1 minute')",
-      db::text_array_literal(workers), db::text_array_literal(names), format_sql_timestamp(minute));
-  std::vector<std::string> already;
-  for (const auto& row : existing) already.emplace_back(row[0].c_str());
+  db::lock_cron_entries(tx, kCronLockNamespace, names);
+  const auto already = db::cron_entries_inserted_in(tx, inserter_.prefix(), workers, names, minute);
 
   std::vector<NewJob> jobs;
   for (auto* entry : due) {

@@ -16,7 +16,7 @@
 
 struct pg_conn;
 
-namespace oban::notify {
+namespace oban::db {
 
 // The connection failed, timed out or was closed; the message says which (no password).
 class ConnectionLost : public std::runtime_error {
@@ -71,4 +71,4 @@ class ListenConnection {
   std::vector<Notification> notifications_;
 };
 
-}  // namespace oban::notify
+}  // namespace oban::db

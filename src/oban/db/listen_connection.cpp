@@ -1,4 +1,4 @@
-#include "listen_connection.hpp"
+#include "oban/db/listen_connection.hpp"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 
 #include "oban/core/telemetry.hpp"
 
-namespace oban::notify {
+namespace oban::db {
 namespace {
 
 std::string trimmed(const char* text) {
@@ -164,4 +164,4 @@ std::vector<ListenConnection::Notification> ListenConnection::take_notifications
   return std::exchange(notifications_, {});
 }
 
-}  // namespace oban::notify
+}  // namespace oban::db
