@@ -1,5 +1,7 @@
 #include "cli/node_options.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <stdexcept>
 
@@ -74,6 +76,19 @@ void add_node_options(po::options_description& options) {
        "fetch every job of the queues, unknown workers fail as in Elixir (env OBAN_ALL_WORKERS=1)")
       ("shutdown-grace", po::value<double>()->default_value(std::stod(env_or("OBAN_SHUTDOWN_GRACE", "15"))),
        "seconds running jobs get to finish on SIGTERM/SIGINT (env OBAN_SHUTDOWN_GRACE)");
+
+  // The engine's bounds on shutdown and on every database wait (seconds, as text so that a
+  // bad value gets an error naming it).
+  options.add_options()
+      ("shutdown-hard-deadline", po::value<std::string>()->default_value(env_or("OBAN_SHUTDOWN_HARD_DEADLINE", "5")),
+       "seconds after the grace that jobs asked to stop get to return; then their jobs are released for another "
+       "run and the node exits (env OBAN_SHUTDOWN_HARD_DEADLINE)")
+      ("db-connect-timeout", po::value<std::string>()->default_value(env_or("OBAN_DB_CONNECT_TIMEOUT", "10")),
+       "seconds to connect to PostgreSQL (env OBAN_DB_CONNECT_TIMEOUT)")
+      ("db-acquire-timeout", po::value<std::string>()->default_value(env_or("OBAN_DB_ACQUIRE_TIMEOUT", "5")),
+       "seconds to wait for a free pooled connection (env OBAN_DB_ACQUIRE_TIMEOUT)")
+      ("db-statement-timeout", po::value<std::string>()->default_value(env_or("OBAN_DB_STATEMENT_TIMEOUT", "15")),
+       "seconds a statement on a pooled connection may run, 0 for no limit (env OBAN_DB_STATEMENT_TIMEOUT)");
 }
 
 oban::NodeConfig node_config_from(const po::variables_map& vars) {
@@ -100,6 +115,28 @@ oban::NodeConfig node_config_from(const po::variables_map& vars) {
                                                           : split(env_or("OBAN_CRON", kDefaultCron), ';');
     for (const auto& entry : entries) config.crontab.push_back(oban::plugins::CronEntry::parse(entry));
   }
+
+  // The engine's bounds.
+  const auto seconds = [&](const char* flag, bool zero_allowed) {
+    const std::string text = vars[flag].as<std::string>();
+    std::size_t used = 0;
+    double value = -1;
+    try {
+      value = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || !(value >= 0) || value > 86400 || (!zero_allowed && value == 0)) {
+      throw std::invalid_argument(std::string{"--"} + flag + " needs a number of seconds" +
+                                  (zero_allowed ? "" : " above 0") + ", got '" + text + "'");
+    }
+    return std::chrono::milliseconds{static_cast<long long>(value * 1000)};
+  };
+  config.shutdown_hard_deadline = seconds("shutdown-hard-deadline", true);
+  config.db_connect_timeout =
+      std::chrono::ceil<std::chrono::seconds>(std::max(seconds("db-connect-timeout", false), std::chrono::milliseconds{1000}));
+  config.db_acquire_timeout = seconds("db-acquire-timeout", false);
+  config.db_statement_timeout = seconds("db-statement-timeout", true);
   return config;
 }
 
