@@ -76,7 +76,9 @@ class Completer {
   std::condition_variable settled_;  // notified after each write, for stop()
   std::deque<Pending> queue_;        // new acks, oldest first
   std::vector<Pending> held_;        // failed acks waiting to be retried
-  std::size_t writing_ = 0;          // acks in the write in progress
+  std::size_t writing_ = 0;          // acks in the write in progress...
+  std::size_t retrying_ = 0;         // ...of which held ones, retried
+  bool holding_ = false;             // "completer:held" reported, "completer:released" not yet
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_{};
   core::TimerLoop loop_;  // last: its thread stops before the members it uses go

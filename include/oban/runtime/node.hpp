@@ -78,6 +78,8 @@ class Node {
   // Null when notifications are off.
   notify::Notifier* notifier() { return notifier_.get(); }
   queue::Producer* producer(const std::string& queue);
+  // The acks not written yet (after start()): pending(), held().
+  queue::Completer& completer() { return *completer_; }
   plugins::Stager& stager() { return *stager_; }
   // Inserts jobs into this node's prefix (available after start()).
   Inserter& inserter() { return *inserter_; }

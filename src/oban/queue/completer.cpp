@@ -78,7 +78,7 @@ std::size_t Completer::pending() const {
 
 std::size_t Completer::held() const {
   std::lock_guard lock{mutex_};
-  return held_.size();
+  return held_.size() + retrying_;
 }
 
 std::chrono::milliseconds Completer::step() {
@@ -103,6 +103,7 @@ std::chrono::milliseconds Completer::step() {
       if (it->retry_at <= now) {
         batch.push_back(std::move(*it));
         it = held_.erase(it);
+        ++retrying_;
       } else {
         ++it;
       }
@@ -128,6 +129,7 @@ std::chrono::milliseconds Completer::step() {
   }
   std::lock_guard lock{mutex_};
   writing_ = 0;
+  retrying_ = 0;
   hold(std::move(out.failed), out.error);
   settled_.notify_all();
   if (!queue_.empty()) return milliseconds{0};
@@ -137,7 +139,6 @@ std::chrono::milliseconds Completer::step() {
 }
 
 void Completer::hold(std::vector<Pending> failed, const std::string& error) {
-  const bool was_clear = held_.empty();
   const auto now = SteadyClock::now();
   for (auto& pending : failed) {
     pending.delay = pending.delay.count() == 0 ? options_.first_retry : std::min(pending.delay * 2, options_.max_retry);
@@ -146,11 +147,14 @@ void Completer::hold(std::vector<Pending> failed, const std::string& error) {
     if (stopping_) pending.retry_at = std::min(pending.retry_at, std::max(now, deadline_ - options_.first_retry));
     held_.push_back(std::move(pending));
   }
-  if (was_clear && !held_.empty()) {
+  // Reported when the count leaves 0 and when it is back to 0, not on every retry.
+  if (!holding_ && !held_.empty()) {
+    holding_ = true;
     telemetry::emit("completer:held", telemetry::Level::warning,
                     {{"count", static_cast<std::int64_t>(held_.size())}, {"error", db::redact_secrets(error, pool_.dsn())}},
                     {}, "acks the database did not take are kept and retried until they land");
-  } else if (!was_clear && held_.empty()) {
+  } else if (holding_ && held_.empty()) {
+    holding_ = false;
     telemetry::emit("completer:released", telemetry::Level::info, {{"count", 0}});
   }
 }
