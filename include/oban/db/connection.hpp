@@ -100,7 +100,7 @@ struct PoolOptions {
 struct PoolStats {
   std::size_t size = 0;         // most connections it opens
   std::size_t open = 0;         // connections open now (or being opened)
-  std::size_t in_use = 0;       // lent out now
+  std::size_t in_use = 0;       // lent out now (or being opened for a lease)
   std::size_t idle = 0;         // open and free
   std::uint64_t waits = 0;      // acquires that found none free and waited
   std::uint64_t wait_timeouts = 0;  // acquires that gave up (PoolTimeout)

@@ -11,7 +11,7 @@
 // (db::JobAck), so a retry never applies one twice. Each ack's callback runs once it is
 // resolved (written, or found superseded), which is when its producer may forget the row.
 //
-// Bound: the queue holds at most what the producers hold unacked (each at most 2 x limit).
+// Bound: the queue holds at most what the producers hold unacked (each max_held(limit)).
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -63,7 +63,7 @@ class Completer {
     std::vector<Pending> failed;    // to hold and retry
     std::string error;              // why the last failure failed
   };
-  std::chrono::milliseconds step();
+  std::chrono::steady_clock::duration step();
   void write(std::vector<Pending> batch, Written& out);
   void resolve_in_doubt(std::vector<Pending> batch, Written& out);
   void hold(std::vector<Pending> failed, const std::string& error);  // called with mutex_ held

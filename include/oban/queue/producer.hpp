@@ -6,8 +6,9 @@
 // Bounds:
 // - at most `limit` performs run at once; a slot is held until perform returns, even after
 //   a timeout or a pkill decided the job's ack (a thread that cannot be stopped still counts);
-// - at most 2 x `limit` rows are held `executing` (performs running + acks not yet
-//   written): slow or refused acks slow fetching instead of piling up.
+// - at most max_held(limit) = limit + max(limit, 100) rows are held `executing` (performs
+//   running + acks not yet written): slow or refused acks slow fetching instead of piling
+//   up. The headroom lets a healthy commit's latency overlap the next fetches.
 // After a fetch that may have committed without its answer arriving (a lost connection),
 // the producer reads back the rows `executing` under its own [node, uuid] that it is not
 // running and runs those that fit its demand, releasing the rest: none is left for the
@@ -46,6 +47,11 @@ struct ProducerConfig {
 
 // A random UUID v4, lowercase and hyphenated.
 std::string random_uuid();
+
+// The most rows a producer of `limit` holds executing: `limit` performs plus acks not yet
+// written, at least kAckHeadroom of them (one ack round trip at a small limit's fetch rate).
+inline constexpr int kAckHeadroom = 100;
+int max_held(int limit);
 
 // A producer's state as Oban's check_queue/1 returns it (and oban_met gossips it).
 struct ProducerCheck {
@@ -111,7 +117,7 @@ class Producer {
     bool acked = false;     // its ack is resolved
     bool timed_out = false; // its worker timeout fired (the run's deadline never changes)
   };
-  std::chrono::milliseconds step();
+  std::chrono::steady_clock::duration step();
   int demand() const;  // called with mutex_ held
   void fetch(std::unique_lock<std::mutex>& lock, int demand);
   void reconcile(std::unique_lock<std::mutex>& lock, bool adopt);

@@ -81,9 +81,7 @@ std::size_t Completer::held() const {
   return held_.size() + retrying_;
 }
 
-std::chrono::milliseconds Completer::step() {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
+SteadyClock::duration Completer::step() {
   std::vector<Pending> batch;
   {
     std::lock_guard lock{mutex_};
@@ -92,7 +90,7 @@ std::chrono::milliseconds Completer::step() {
         now < queue_.front().since + options_.batch_window) {
       // Gather: many jobs finish close together, and one write for all of them is the
       // difference between one commit per job and one per batch.
-      return std::max(milliseconds{1}, duration_cast<milliseconds>(queue_.front().since + options_.batch_window - now));
+      return queue_.front().since + options_.batch_window - now;
     }
     while (!queue_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(std::move(queue_.front()));
@@ -111,7 +109,7 @@ std::chrono::milliseconds Completer::step() {
     if (batch.empty()) {
       auto next = now + kIdle;
       for (const auto& held : held_) next = std::min(next, held.retry_at);
-      return std::max(milliseconds{1}, duration_cast<milliseconds>(next - now));
+      return std::max(SteadyClock::duration{std::chrono::microseconds{100}}, next - now);
     }
     writing_ = batch.size();
   }
@@ -132,10 +130,10 @@ std::chrono::milliseconds Completer::step() {
   retrying_ = 0;
   hold(std::move(out.failed), out.error);
   settled_.notify_all();
-  if (!queue_.empty()) return milliseconds{0};
+  if (!queue_.empty()) return SteadyClock::duration::zero();
   auto next = SteadyClock::now() + kIdle;
   for (const auto& held : held_) next = std::min(next, held.retry_at);
-  return std::max(milliseconds{0}, duration_cast<milliseconds>(next - SteadyClock::now()));
+  return std::max(SteadyClock::duration::zero(), next - SteadyClock::now());
 }
 
 void Completer::hold(std::vector<Pending> failed, const std::string& error) {

@@ -20,6 +20,8 @@ constexpr milliseconds kMaxFetchRetry{5000};
 
 }  // namespace
 
+int max_held(int limit) { return limit + std::max(limit, kAckHeadroom); }
+
 std::string random_uuid() {
   thread_local std::mt19937_64 random{std::random_device{}()};
   std::uniform_int_distribution<std::uint64_t> bits;
@@ -47,7 +49,7 @@ Producer::Producer(ProducerConfig config, std::shared_ptr<db::ConnectionPool> po
       clock_(clock),
       limit_(config_.limit),
       paused_(config_.paused),
-      loop_("producer", [this] { return step(); }) {
+      loop_("producer:" + config_.queue, [this] { return step(); }) {
   if (config_.uuid.empty()) config_.uuid = random_uuid();
   started_at_ = updated_at_ = clock_.now();
 }
@@ -169,13 +171,13 @@ ProducerCheck Producer::check() const {
 int Producer::demand() const {
   // Slots for performs, and room under the bound on rows held executing.
   const int held = static_cast<int>(slots_.size());
-  return std::max(0, std::min(limit_ - performing_, 2 * limit_ - held));
+  return std::max(0, std::min(limit_ - performing_, max_held(limit_) - held));
 }
 
-milliseconds Producer::step() {
+SteadyClock::duration Producer::step() {
   expire_timeouts();
   std::unique_lock lock{mutex_};
-  if (finished_) return milliseconds{60000};
+  if (finished_) return std::chrono::seconds{60};
   auto now = SteadyClock::now();
   if (!draining_ && reconcile_ && now >= next_fetch_) {
     reconcile(lock, !paused_);
@@ -198,7 +200,7 @@ milliseconds Producer::step() {
   for (const auto& [id, slot] : slots_) {
     if (!slot.returned && !slot.timed_out && slot.run->deadline) next = std::min(next, *slot.run->deadline);
   }
-  return std::max(milliseconds{0}, std::chrono::ceil<milliseconds>(next - now));
+  return std::max(SteadyClock::duration::zero(), next - now);
 }
 
 void Producer::fetch(std::unique_lock<std::mutex>& lock, int wanted) {
