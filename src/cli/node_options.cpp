@@ -1,5 +1,7 @@
 #include "cli/node_options.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <stdexcept>
 
@@ -106,6 +108,17 @@ void add_node_options(po::options_description& options) {
        "fetch every job of the queues, unknown workers fail as in Elixir (env OBAN_ALL_WORKERS=1)")
       ("shutdown-grace", text(),
        "seconds running jobs get to finish on SIGTERM/SIGINT (env OBAN_SHUTDOWN_GRACE; default 15)");
+
+  // The engine's bounds on shutdown and on every database wait.
+  options.add_options()
+      ("shutdown-hard-deadline", text(),
+       "seconds after the grace that jobs asked to stop get to return; then their jobs are released for another "
+       "run and the node exits (env OBAN_SHUTDOWN_HARD_DEADLINE; default 5)")
+      ("db-connect-timeout", text(), "seconds to connect to PostgreSQL, at least 1 (env OBAN_DB_CONNECT_TIMEOUT; default 10)")
+      ("db-acquire-timeout", text(),
+       "seconds to wait for a free pooled connection (env OBAN_DB_ACQUIRE_TIMEOUT; default 5)")
+      ("db-statement-timeout", text(),
+       "seconds a statement on a pooled connection may run, 0 for no limit (env OBAN_DB_STATEMENT_TIMEOUT; default 15)");
 }
 
 oban::NodeConfig node_config_from(const po::variables_map& vars) {
@@ -184,6 +197,20 @@ oban::NodeConfig node_config_from(const po::variables_map& vars) {
     throw std::invalid_argument(lifeline_settings.front() + " is set but the lifeline is off" +
                                 (config.lifeline ? "" : " (the default when joined as \"Oban\")") +
                                 ": add --lifeline on (or OBAN_LIFELINE=on), or drop the setting");
+  }
+
+  // The engine's bounds.
+  if (const auto hard = setting("shutdown-hard-deadline", "OBAN_SHUTDOWN_HARD_DEADLINE")) {
+    config.shutdown_hard_deadline = milliseconds_of(hard->seconds(true));
+  }
+  if (const auto connect = setting("db-connect-timeout", "OBAN_DB_CONNECT_TIMEOUT")) {
+    // libpq's connect_timeout counts whole seconds, and 1 is its least.
+    config.db_connect_timeout = std::chrono::ceil<std::chrono::seconds>(
+        std::max(milliseconds_of(connect->seconds()), std::chrono::milliseconds{1000}));
+  }
+  seconds("db-acquire-timeout", "OBAN_DB_ACQUIRE_TIMEOUT", config.db_acquire_timeout);
+  if (const auto statement = setting("db-statement-timeout", "OBAN_DB_STATEMENT_TIMEOUT")) {
+    config.db_statement_timeout = milliseconds_of(statement->seconds(true));
   }
   return config;
 }

@@ -13,7 +13,8 @@ RindleRuntime::RindleRuntime(oban::NodeConfig config, std::optional<std::string>
   int limit = 0;
   for (const auto& [queue, queue_limit] : config_.queues) limit += queue_limit;
   // One connection per running job at most, plus the coordinator's.
-  pool_ = std::make_unique<oban::db::ConnectionPool>(config_.dsn, static_cast<std::size_t>(limit) + 2);
+  pool_ = std::make_unique<oban::db::ConnectionPool>(config_.dsn, static_cast<std::size_t>(limit) + 2,
+                                                      oban::pool_options(config_));
   mux_ = std::make_unique<rindle::MuxClient>(rindle::MuxClientConfig::from_env());
   mux_rate_ = std::make_unique<rindle::TokenBucket>(rindle_config.mux_rate_limit);
   node_ = std::make_unique<oban::Node>(config_, registry_);

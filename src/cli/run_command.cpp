@@ -1,5 +1,7 @@
 // rindle-worker run: a node running Rindle's workers until SIGTERM or SIGINT.
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 
@@ -53,6 +55,16 @@ int run_command(const Args& args) {
   oban::telemetry::emit("node:stopping", oban::telemetry::Level::info,
                         {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
   runtime.stop();
+  if (const auto left = runtime.node().stragglers(); left > 0) {
+    // Jobs that ignored their stop token past the hard deadline still run on their threads
+    // (their rows were released for another run). Exit now, before anything they use is
+    // destroyed: the process ending is what stops them.
+    oban::telemetry::emit("node:exit", oban::telemetry::Level::warning,
+                          {{"stragglers", static_cast<std::int64_t>(left)}}, {},
+                          "exiting with jobs still running past the hard deadline");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
   return 0;
 }
 

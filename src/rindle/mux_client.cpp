@@ -134,8 +134,8 @@ MuxAssetResponse classify(const HttpGetResult& answer) {
 
 MuxClient::MuxClient(MuxClientConfig config) : config_(std::move(config)) {}
 
-MuxAssetResponse MuxClient::get_asset(const std::string& asset_id) const {
-  auto response = fetch_asset(asset_id);
+MuxAssetResponse MuxClient::get_asset(const std::string& asset_id, std::stop_token stop) const {
+  auto response = fetch_asset(asset_id, std::move(stop));
   // The last line of defence: whatever a server or library echoed, no credential leaves.
   response.error = redact_credentials(std::move(response.error));
   report("rindle:mux:get_asset", oban::telemetry::Level::debug,
@@ -144,7 +144,7 @@ MuxAssetResponse MuxClient::get_asset(const std::string& asset_id) const {
   return response;
 }
 
-MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id) const {
+MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id, std::stop_token stop) const {
   // Refused before any I/O: an empty id would turn the call into "list all assets".
   if (asset_id.empty()) return failure(Kind::transport_error, 0, "mux request not sent: empty asset id");
   if (config_.token_id.empty() || config_.token_secret.empty()) {
@@ -161,6 +161,7 @@ MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id) const {
   request.authorization = "Basic " + basic_credentials(config_);
   request.connect_timeout = config_.connect_timeout;
   request.read_timeout = config_.read_timeout;
+  request.stop = std::move(stop);
   return classify(http_get(request));
 }
 

@@ -405,7 +405,7 @@ struct FakeTime {
   rindle::TokenBucket bucket(double rate, int burst) {
     return rindle::TokenBucket(
         rate, burst, [this] { return now; },
-        [this](rindle::TokenBucket::Duration wait) {
+        [this](rindle::TokenBucket::Duration wait, std::stop_token) {
           sleeps.push_back(wait);
           now += wait;
         });

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 
 #include "oban/core/timestamp.hpp"
 #include "oban/json/json_value.hpp"

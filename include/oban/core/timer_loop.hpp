@@ -20,8 +20,9 @@ class TimerLoop {
  public:
   // One round of work; returns how long to wait before the next round (a wake() or stop()
   // ends the wait early). An exception escaping it is reported as a "loop:exception"
-  // telemetry event and the loop waits kRetryAfterError before the next round.
-  using Step = std::function<std::chrono::milliseconds()>;
+  // telemetry event and the loop waits kRetryAfterError before the next round. Any
+  // duration converts (milliseconds for most; a producer's 5 ms cooldown needs finer).
+  using Step = std::function<std::chrono::steady_clock::duration()>;
   static constexpr std::chrono::milliseconds kRetryAfterError{1000};
 
   // `name` labels telemetry ("loop": name).
@@ -46,7 +47,7 @@ class TimerLoop {
   LoopHealth health() const { return {name_, running(), in_step(), last_beat()}; }
 
  private:
-  void run(std::chrono::milliseconds first_delay);
+  void run(std::chrono::steady_clock::duration first_delay);
 
   const std::string name_;
   const Step step_;

@@ -15,9 +15,10 @@ namespace oban::queue {
 
 void emit_job_start(const Job& job, const std::string& node);
 
-// `ack` is the ack the execution becomes (it decides failure vs discard); `elapsed` is how
+// `ack` is the ack the execution becomes (it decides failure vs discard, and whether the
+// attempt counted); `elapsed` is how
 // long perform ran (or until the outcome was decided, for a timeout or a pkill).
-void emit_job_end(const Job& job, const std::string& node, const Execution& execution, db::AckKind ack,
+void emit_job_end(const Job& job, const std::string& node, const Execution& execution, const db::JobAck& ack,
                   std::chrono::steady_clock::duration elapsed);
 
 }  // namespace oban::queue

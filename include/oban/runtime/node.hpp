@@ -47,6 +47,9 @@ class Gossip;
 // "<hostname>-<pid>": never an Elixir node name.
 std::string default_node_name();
 
+// The pool settings a node's config asks for (for other pools beside the node's own).
+db::PoolOptions pool_options(const NodeConfig& config);
+
 class Node {
  public:
   // Fills in a default node name. Nothing connects until start().
@@ -64,9 +67,15 @@ class Node {
   // Validates the config (throws std::invalid_argument listing every problem), checks the
   // schema (require_runnable_schema), then starts everything.
   void start();
-  // Stops fetching, waits up to shutdown_grace for running jobs and their acks, leaves the
-  // rest executing, and returns. Idempotent.
+  // Stops fetching, waits up to shutdown_grace for running jobs and their acks, then asks
+  // the rest to stop and waits up to shutdown_hard_deadline more; what still runs then is
+  // given up (its row released for another run) and stop() returns after writing the last
+  // acks (at most a few seconds more). Idempotent.
   void stop() noexcept;
+  // Performs given up on by stop() that have not returned yet. Their threads touch nothing
+  // of the node, but they still use their worker and whatever it uses: keep that alive, or
+  // end the process (rindle-worker exits).
+  std::size_t stragglers() const;
 
   const NodeConfig& config() const { return config_; }
   const std::string& name() const { return config_.node; }
@@ -89,7 +98,8 @@ class Node {
   plugins::Lifeline* lifeline() { return lifeline_.get(); }
   plugins::UnknownWorkerWatch* unknown_worker_watch() { return unknown_worker_watch_.get(); }
   bool running() const { return started_ && !stopped_; }
-  // Null before start() (and the Sonar when notifications or config.sonar are off).
+  // Null before start() (and the Sonar when notifications or config.sonar are off). The
+  // completer holds the acks not written yet: pending(), held().
   const queue::Completer* completer() const { return completer_.get(); }
   const observe::Sonar* sonar() const { return sonar_.get(); }
   // Every producer's check_queue map (what gossip sends), in queue order.
@@ -118,9 +128,9 @@ class Node {
   const Clock& clock_;
   std::function<bool()> is_leader_;
 
-  std::unique_ptr<db::ConnectionPool> pool_;
+  std::shared_ptr<db::ConnectionPool> pool_;  // shared with the runs' transactional acks
   std::unique_ptr<notify::Notifier> notifier_;
-  db::JobStore store_;
+  std::shared_ptr<const db::JobStore> store_;  // shared with the runs' transactional acks
   queue::Executor executor_;
   queue::ThreadPool threads_;
   std::unique_ptr<queue::Completer> completer_;

@@ -70,6 +70,15 @@ struct NodeConfig {
   bool gossip = true;                                // oban_met producer checks on `gossip`, for Oban Web
   std::chrono::milliseconds gossip_interval{750};    // oban_met's Examiner interval
 
+  // Failure handling (the engine): every database wait and the shutdown have a bound.
+  std::chrono::milliseconds shutdown_hard_deadline{5000};  // after the grace, performs asked to stop get this
+                                                           // long; then their rows are released and stop() returns
+  std::chrono::seconds db_connect_timeout{10};             // libpq connect_timeout for every connection
+  std::chrono::milliseconds db_tcp_user_timeout{30000};    // TCP: unacknowledged data this long drops the connection
+  std::chrono::milliseconds db_acquire_timeout{5000};      // longest wait for a free pooled connection
+  std::chrono::milliseconds db_statement_timeout{15000};   // statement_timeout on pooled connections; 0 = none
+  std::chrono::milliseconds ack_retry_max{5000};           // longest backoff between retries of an ack not yet written
+
   // Every problem with this config, empty when valid.
   std::vector<std::string> validate() const;
 };

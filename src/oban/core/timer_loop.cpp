@@ -16,7 +16,7 @@ void TimerLoop::start(std::chrono::milliseconds first_delay) {
     stopping_ = false;
     woken_ = false;
   }
-  thread_ = std::thread([this, first_delay] { run(first_delay); });
+  thread_ = std::thread([this, first_delay] { run(std::chrono::steady_clock::duration{first_delay}); });
   running_ = true;
 }
 
@@ -42,7 +42,7 @@ void TimerLoop::wake() {
 
 bool TimerLoop::running() const { return running_; }
 
-void TimerLoop::run(std::chrono::milliseconds delay) {
+void TimerLoop::run(std::chrono::steady_clock::duration delay) {
   std::unique_lock lock{mutex_};
   for (;;) {
     last_beat_ = std::chrono::steady_clock::now();

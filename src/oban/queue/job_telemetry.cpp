@@ -28,19 +28,22 @@ void emit_job_start(const Job& job, const std::string& node) {
                   {{"system_time", telemetry::system_time_now()}});
 }
 
-void emit_job_end(const Job& job, const std::string& node, const Execution& execution, db::AckKind ack,
+void emit_job_end(const Job& job, const std::string& node, const Execution& execution, const db::JobAck& ack,
                   std::chrono::steady_clock::duration elapsed) {
-  const bool failed = execution.kind == Execution::Kind::failure;
+  const bool failed =
+      execution.kind == Execution::Kind::failure || execution.kind == Execution::Kind::infrastructure;
   const char* name = failed ? "job:exception" : "job:stop";
   if (!telemetry::wanted(name)) return;
   auto metadata = job_metadata(job, node);
-  switch (ack) {
+  switch (ack.kind) {
     case db::AckKind::complete: metadata["state"] = "success"; break;
     case db::AckKind::snooze: metadata["state"] = "snoozed"; break;
     case db::AckKind::cancel: metadata["state"] = "cancelled"; break;
     case db::AckKind::discard: metadata["state"] = "discard"; break;
     case db::AckKind::error: metadata["state"] = "failure"; break;
+    case db::AckKind::release: metadata["state"] = "released"; break;  // given back untouched (shutdown)
   }
+  if (!ack.counts_attempt) metadata["attempt_counted"] = false;  // an infrastructure failure, retried
   if (failed) {
     metadata["kind"] = "error";
     metadata["error"] = banner(execution.error);

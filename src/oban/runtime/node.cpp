@@ -21,6 +21,12 @@
 #include "oban/queue/signal.hpp"
 
 namespace oban {
+namespace {
+
+// After the hard deadline, the completer's last chance to write what is left.
+constexpr std::chrono::milliseconds kFinalAckWindow{2000};
+
+}  // namespace
 
 std::string default_node_name() {
   char host[256] = {};
@@ -32,16 +38,25 @@ std::string default_node_name() {
   return name;
 }
 
+db::PoolOptions pool_options(const NodeConfig& config) {
+  db::PoolOptions options;
+  options.connect.connect_timeout = config.db_connect_timeout;
+  options.connect.tcp_user_timeout = config.db_tcp_user_timeout;
+  options.acquire_timeout = config.db_acquire_timeout;
+  options.statement_timeout = config.db_statement_timeout;
+  return options;
+}
+
 Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
     : config_(std::move(config)),
       registry_(registry),
       clock_(clock),
-      store_(config_.prefix),
+      store_(std::make_shared<const db::JobStore>(config_.prefix)),
       executor_(registry_) {
   if (config_.node.empty()) config_.node = default_node_name();
   // Each producer and the completer, stager and cluster duties borrow a connection briefly.
   const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 6;
-  pool_ = std::make_unique<db::ConnectionPool>(config_.dsn, pool_size);
+  pool_ = std::make_shared<db::ConnectionPool>(config_.dsn, pool_size, pool_options(config_));
   if (config_.notifications) {
     notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix, config_.notifier);
   }
@@ -72,6 +87,12 @@ void Node::start() {
   if (config_.shutdown_grace.count() < 0) problems.push_back("shutdown grace must not be negative");
   if (config_.stage_interval.count() <= 0) problems.push_back("stage interval must be positive");
   if (config_.ack_batch_window.count() < 0) problems.push_back("ack batch window must not be negative");
+  if (config_.shutdown_hard_deadline.count() < 0) problems.push_back("shutdown hard deadline must not be negative");
+  if (config_.db_connect_timeout.count() <= 0) problems.push_back("database connect timeout must be positive");
+  if (config_.db_acquire_timeout.count() <= 0) problems.push_back("database acquire timeout must be positive");
+  if (config_.db_statement_timeout.count() < 0) problems.push_back("database statement timeout must not be negative");
+  if (config_.db_tcp_user_timeout.count() < 0) problems.push_back("database TCP user timeout must not be negative");
+  if (config_.ack_retry_max.count() <= 0) problems.push_back("ack retry maximum must be positive");
   if (!config_.queues.empty() && config_.only_registered_workers && registry_.empty()) {
     problems.push_back("queues are configured but no worker is registered");
   }
@@ -112,7 +133,8 @@ void Node::start() {
 
   queue::CompleterOptions completer_options;
   completer_options.batch_window = config_.ack_batch_window;
-  completer_ = std::make_unique<queue::Completer>(*pool_, store_, completer_options);
+  completer_options.max_retry = config_.ack_retry_max;
+  completer_ = std::make_unique<queue::Completer>(*pool_, *store_, completer_options);
   completer_->start();
 
   for (const auto& [queue_name, limit] : config_.queues) {
@@ -122,7 +144,7 @@ void Node::start() {
     producer_config.node = config_.node;
     producer_config.poll_interval = config_.poll_interval;
     producer_config.only_registered_workers = config_.only_registered_workers;
-    producers_[queue_name] = std::make_unique<queue::Producer>(producer_config, *pool_, store_, executor_, registry_,
+    producers_[queue_name] = std::make_unique<queue::Producer>(producer_config, pool_, store_, executor_, registry_,
                                                                *completer_, threads_, clock_);
   }
 
@@ -191,30 +213,33 @@ void Node::start() {
 void Node::stop() noexcept {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  const auto deadline = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  const auto grace = std::chrono::steady_clock::now() + config_.shutdown_grace;
+  const auto hard = grace + config_.shutdown_hard_deadline;
   // Leader duties first (the peer resigns, so another node leads at once), then the queues.
   for (auto runner = runners_.rbegin(); runner != runners_.rend(); ++runner) (*runner)->stop();
   if (peer_) peer_->stop();
-  // Producers drain in parallel, all within the one grace period.
-  std::vector<std::thread> draining;
-  for (auto& [name, producer] : producers_) {
-    draining.emplace_back([&, p = producer.get()] {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      p->stop(std::max(left, std::chrono::milliseconds{0}));
-    });
-  }
-  for (auto& thread : draining) thread.join();
-  // The last check shows the queues paused with shutdown_started_at and the orphans running.
+  // Producers drain in parallel, all within the one grace period and hard deadline.
+  for (auto& [name, producer] : producers_) producer->begin_stop();
+  for (auto& [name, producer] : producers_) producer->await_grace(grace);
+  // The last check, as Oban's: the queues paused with shutdown_started_at, the orphans running.
   if (gossip_runner_) {
     gossip_runner_->stop();
     gossip_runner_->run_reported();
   }
+  for (auto& [name, producer] : producers_) producer->finish_stop(hard);
   if (sonar_runner_) sonar_runner_->stop();
-  if (completer_) completer_->stop(std::chrono::steady_clock::now() + std::chrono::seconds{5});
+  // The last acks (and the releases of what was given up) get a short, bounded while.
+  if (completer_) completer_->stop(std::max(hard, std::chrono::steady_clock::now()) + kFinalAckWindow);
   if (notifier_) notifier_->stop();
   threads_.shutdown(std::chrono::steady_clock::now() + std::chrono::milliseconds{100});
-  telemetry::emit("node:stop", telemetry::Level::info, {{"node", config_.node}});
+  telemetry::emit("node:stop", telemetry::Level::info,
+                  {{"node", config_.node}, {"stragglers", static_cast<std::int64_t>(stragglers())}});
+}
+
+std::size_t Node::stragglers() const {
+  std::size_t count = 0;
+  for (const auto& [name, producer] : producers_) count += producer->stragglers();
+  return count;
 }
 
 void Node::add_plugin(std::unique_ptr<plugins::Plugin> plugin) {

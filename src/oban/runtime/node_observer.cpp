@@ -1,5 +1,7 @@
 #include "oban/runtime/node_observer.hpp"
 
+#include <utility>
+
 #include "oban/json/json_value.hpp"
 #include "oban/observe/sonar.hpp"
 
@@ -34,7 +36,7 @@ NodeObserver::NodeObserver(Node& node, ObserveOptions options)
   auto& running = registry_.gauge("oban_queue_running", "Jobs running now", {"queue"});
   auto& paused = registry_.gauge("oban_queue_paused", "1 while a queue is paused", {"queue"});
   registry_.add_collector([&, this] {
-    if (const auto* completer = node_.completer()) {
+    if (const auto* completer = std::as_const(node_).completer()) {
       backlog.set({}, static_cast<double>(completer->pending()));
       held.set({}, static_cast<double>(completer->held()));
     }

@@ -65,6 +65,9 @@ JobResult::Kind returned_kind(queue::Execution::Kind kind) {
     case queue::Execution::Kind::cancel: return JobResult::Kind::cancel;
     case queue::Execution::Kind::snooze: return JobResult::Kind::snooze;
     case queue::Execution::Kind::discard: return JobResult::Kind::discard;
+    // The database failed under perform, or the attempt ended first: an error either way.
+    case queue::Execution::Kind::infrastructure:
+    case queue::Execution::Kind::superseded: return JobResult::Kind::error;
   }
   return JobResult::Kind::error;
 }
@@ -76,6 +79,7 @@ JobState state_after(db::AckKind kind) {
     case db::AckKind::discard: return JobState::discarded;
     case db::AckKind::snooze: return JobState::scheduled;
     case db::AckKind::cancel: return JobState::cancelled;
+    case db::AckKind::release: return JobState::available;
   }
   return JobState::retryable;
 }
