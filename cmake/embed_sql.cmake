@@ -1,21 +1,17 @@
-# Turns every sql/<group>/<name>.sql into an entry of a generated C++ table, so the
-# binary carries its migrations. Run in script mode: -DSQL_DIR=... -DOUTPUT=...
-file(GLOB groups RELATIVE ${SQL_DIR} ${SQL_DIR}/*)
-set(body "// Generated from sql/ by cmake/embed_sql.cmake. Do not edit.\n")
-string(APPEND body "#include \"oban/db/embedded_sql.hpp\"\n\nnamespace oban::db {\n\n")
-string(APPEND body "const std::vector<EmbeddedSql>& embedded_sql() {\n")
-string(APPEND body "  static const std::vector<EmbeddedSql> files = {\n")
-list(SORT groups)
-foreach(group IN LISTS groups)
-  if(IS_DIRECTORY ${SQL_DIR}/${group})
-    file(GLOB files RELATIVE ${SQL_DIR}/${group} ${SQL_DIR}/${group}/*.sql)
-    list(SORT files)
-    foreach(f IN LISTS files)
-      file(READ ${SQL_DIR}/${group}/${f} content)
-      string(APPEND body "    {\"${group}/${f}\", R\"obansql(${content})obansql\"},\n")
-    endforeach()
-  endif()
+# Turns every <SQL_DIR>/<GROUP>/<name>.sql into a string compiled into a library, so the
+# binary carries its SQL. Script mode:
+#   -DSQL_DIR=... -DGROUP=oban -DNAMESPACE=oban::db -DOUTPUT=...
+# Defines NAMESPACE::embedded_sql_file(path) for paths "<GROUP>/<file>" (throws
+# std::out_of_range for any other path).
+file(GLOB files RELATIVE ${SQL_DIR}/${GROUP} ${SQL_DIR}/${GROUP}/*.sql)
+list(SORT files)
+set(body "// Generated from sql/${GROUP} by cmake/embed_sql.cmake. Do not edit.\n")
+string(APPEND body "#include <stdexcept>\n#include <string>\n#include <string_view>\n\n")
+string(APPEND body "namespace ${NAMESPACE} {\n\nstd::string embedded_sql_file(std::string_view path) {\n")
+foreach(f IN LISTS files)
+  file(READ ${SQL_DIR}/${GROUP}/${f} content)
+  string(APPEND body "  if (path == \"${GROUP}/${f}\") return R\"obansql(${content})obansql\";\n")
 endforeach()
-string(APPEND body "  };\n  return files;\n}\n\n}  // namespace oban::db\n")
+string(APPEND body "  throw std::out_of_range(\"no embedded SQL file \" + std::string{path});\n}\n\n}  // namespace ${NAMESPACE}\n")
 file(WRITE ${OUTPUT}.tmp "${body}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUTPUT}.tmp ${OUTPUT})

@@ -1,6 +1,4 @@
 // rindle-worker: runs Rindle's Oban workers in C++ beside an Elixir cluster.
-#include <spdlog/spdlog.h>
-
 #include <functional>
 #include <iostream>
 #include <map>
@@ -15,7 +13,11 @@ const std::map<std::string, std::pair<std::function<int(const cli::Args&)>, std:
       {"status", {cli::status_command, "show the schema version and job counts"}},
       {"run", {cli::run_command, "run Rindle's workers (and cron) until SIGTERM or SIGINT"}},
       {"insert", {cli::insert_command, "insert one job"}},
-      {"demo", {cli::demo_command, "the whole thing on a private PostgreSQL with a fake Mux"}},
+      {"pause", {cli::pause_command, "pause a queue on every node, or one (Oban.pause_queue)"}},
+      {"resume", {cli::resume_command, "resume a paused queue (Oban.resume_queue)"}},
+      {"scale", {cli::scale_command, "change a queue's limit (Oban.scale_queue)"}},
+      {"cancel", {cli::cancel_command, "cancel jobs, stopping those executing (Oban.cancel_job)"}},
+      {"retry", {cli::retry_command, "make jobs available again (Oban.retry_job)"}},
   };
   return table;
 }

@@ -1,5 +1,7 @@
 #pragma once
 // Rindle.Workers.MuxSyncProviderAsset: syncs one media_provider_assets row with Mux.
+#include <optional>
+
 #include "oban/worker.hpp"
 #include "rindle/mux_asset_response.hpp"
 #include "rindle/provider_asset_store.hpp"
@@ -24,8 +26,15 @@ class MuxSyncProviderAsset final : public oban::Worker {
   oban::JobResult perform(oban::JobContext& context) override;
 
  private:
-  // Maps Mux's answer to a row change and a job result, in one place.
-  oban::JobResult apply(const ProviderAsset& row, const MuxAssetResponse& response, pqxx::connection& conn);
+  // What to log once a sync's transaction committed.
+  struct Resolved {
+    std::string provider_state;
+    oban::Timestamp at;
+    bool no_change = false;
+  };
+  // Maps Mux's answer to a row change (in `tx`) and a job result, in one place.
+  oban::JobResult apply(const ProviderAsset& row, const MuxAssetResponse& response, pqxx::transaction_base& tx,
+                        std::optional<Resolved>& resolved);
 
   RindleServices& services_;
   ProviderAssetStore store_;

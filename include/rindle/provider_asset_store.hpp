@@ -31,15 +31,17 @@ class ProviderAssetStore {
 
   std::optional<ProviderAsset> find_by_provider_asset_id(pqxx::connection& conn, const std::string& id) const;
 
+  // The writes go in the caller's transaction (the job's own, so they commit with its ack).
   // state (+ playback_ids when given) and updated_at = now, as Ecto's update does.
-  void update_state(pqxx::connection& conn, const std::string& id, const std::string& state,
+  void update_state(pqxx::transaction_base& tx, const std::string& id, const std::string& state,
                     const std::optional<std::vector<std::string>>& playback_ids, oban::Timestamp now) const;
   // state errored with last_sync_error, updated_at = now.
-  void mark_errored(pqxx::connection& conn, const std::string& id, const std::string& error, oban::Timestamp now) const;
+  void mark_errored(pqxx::transaction_base& tx, const std::string& id, const std::string& error,
+                    oban::Timestamp now) const;
   // last_sync_error only; updated_at moves only when the text changed (Ecto writes only
   // changed fields), unless `touch` is false, when it never moves.
-  void record_sync_error(pqxx::connection& conn, const std::string& id, const std::string& error, oban::Timestamp now,
-                         bool touch = true) const;
+  void record_sync_error(pqxx::transaction_base& tx, const std::string& id, const std::string& error,
+                         oban::Timestamp now, bool touch = true) const;
 
  private:
   std::string table_;

@@ -1,6 +1,7 @@
 #pragma once
 // Rindle's settings, read from the environment with Rindle's names and defaults.
 #include <chrono>
+#include <string>
 
 namespace rindle {
 
@@ -14,6 +15,9 @@ struct RindleConfig {
   std::chrono::seconds stuck_threshold{7200};
   // Mux GETs per second across this node (RINDLE_MUX_RATE_LIMIT).
   double mux_rate_limit = 5.0;
+  // Schema holding Rindle's tables (media_assets, media_provider_assets): the application's
+  // schema, independent of the Oban prefix (RINDLE_SCHEMA).
+  std::string schema = "public";
 
   // Throws std::invalid_argument naming the variable when one is not a positive number.
   static RindleConfig from_env();

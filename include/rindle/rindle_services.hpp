@@ -19,7 +19,7 @@ struct RindleServices {
   const MuxClient& mux;               // GET /video/v1/assets/{id}
   TokenBucket& mux_rate;              // at most RINDLE_MUX_RATE_LIMIT GETs per second per node
   RindleConfig config;                // floor, batch size, stuck threshold
-  std::string schema = "public";      // schema holding media_provider_assets
+  std::string schema = "public";      // schema holding Rindle's tables (RindleConfig::schema), not the Oban prefix
   const oban::Clock& clock = oban::SystemClock::instance();
 };
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 
 namespace rindle {
 
@@ -11,9 +12,10 @@ class TokenBucket {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   using Duration = std::chrono::steady_clock::duration;
-  // Injected so tests can drive time without sleeping; the sleep receives the wait.
+  // Injected so tests can drive time without sleeping; the sleep receives the wait and
+  // must return early when the stop token is requested.
   using ClockFn = std::function<TimePoint()>;
-  using SleepFn = std::function<void(Duration)>;
+  using SleepFn = std::function<void(Duration, std::stop_token)>;
 
   static constexpr double kDefaultRatePerSecond = 5.0;
   static constexpr int kDefaultBurst = 5;
@@ -23,8 +25,9 @@ class TokenBucket {
   TokenBucket(double rate_per_second, int burst, ClockFn clock, SleepFn sleep);
 
   // Blocks until a token is this caller's. Callers are served in arrival order: each
-  // one reserves its slot under the lock and sleeps outside it.
-  void acquire();
+  // one reserves its slot under the lock and sleeps outside it. Returns false when `stop`
+  // was requested before the token came (its slot stays spent: the rate only gets safer).
+  bool acquire(std::stop_token stop = {});
   // Takes a token only if one is available now.
   bool try_acquire();
 
@@ -43,8 +46,5 @@ class TokenBucket {
   // "theoretical arrival time"); in the past when the bucket is full.
   TimePoint next_token_at_{};
 };
-
-// RINDLE_MUX_RATE_LIMIT (requests per second), or 5 when unset or not a positive number.
-double mux_rate_limit_from_env();
 
 }  // namespace rindle

@@ -12,7 +12,11 @@ int migrate_command(const Args& args);
 int status_command(const Args& args);
 int run_command(const Args& args);
 int insert_command(const Args& args);
-int demo_command(const Args& args);
+int pause_command(const Args& args);
+int resume_command(const Args& args);
+int scale_command(const Args& args);
+int cancel_command(const Args& args);
+int retry_command(const Args& args);
 
 // DATABASE_URL, or a clear error naming it.
 std::string database_url_from_env();

@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "rindle/rindle_schema.hpp"
 #include "cli/commands.hpp"
 #include "cli/parse_options.hpp"
 #include "oban/db/connection.hpp"
@@ -27,7 +28,7 @@ int migrate_command(const Args& args) {
   const auto result = oban::db::migrate(*conn, prefix, vars["version"].as<int>());
   std::cout << result.message << "\n";
   if (vars["with-rindle"].as<bool>()) {
-    oban::db::install_rindle_tables(*conn, prefix);
+    rindle::install_rindle_tables(*conn, prefix);
     std::cout << "Rindle tables present in schema " << prefix << "\n";
   }
   return 0;

@@ -1,6 +1,8 @@
 #pragma once
 // An Oban node with Rindle's two workers registered: what `run` and `demo` start.
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "oban/runtime/node.hpp"
 #include "oban/worker.hpp"
@@ -10,8 +12,10 @@ namespace cli {
 
 class RindleRuntime {
  public:
-  // Reads Rindle's and Mux's settings from the environment; throws on bad values.
-  explicit RindleRuntime(oban::NodeConfig config);
+  // Reads Rindle's and Mux's settings from the environment; `rindle_schema` (the
+  // --rindle-schema flag) overrides RINDLE_SCHEMA. Throws on bad values, and when Rindle's
+  // tables are not in that schema.
+  explicit RindleRuntime(oban::NodeConfig config, std::optional<std::string> rindle_schema = std::nullopt);
   ~RindleRuntime();
   void start();
   void stop() noexcept;

@@ -26,14 +26,18 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kBodyLimit = 8 * 1024 * 1024;
 constexpr const char* kUserAgent = "oban-cpp-rindle/0.1";
 
-// Starts one async operation and runs the io_context until it completes. Each call has
-// its own io_context, so async operations are used only to get Beast's timeouts.
+// Starts one async operation and runs the io_context until it completes, or until `stop`
+// is requested (then operation_aborted). Each call has its own io_context, so async
+// operations are used only to get Beast's timeouts and a way to abandon an exchange.
 template <class Start>
-beast::error_code run_until_done(asio::io_context& ioc, Start&& start) {
+beast::error_code run_until_done(asio::io_context& ioc, const std::stop_token& stop, Start&& start) {
   beast::error_code result = asio::error::would_block;
   start([&result](beast::error_code ec, auto&&...) { result = ec; });
   ioc.restart();
+  // A stop requested from here on makes run() return (the stop callback stops the context).
+  if (stop.stop_requested()) return asio::error::operation_aborted;
   ioc.run();
+  if (result == asio::error::would_block) return asio::error::operation_aborted;
   return result;
 }
 
@@ -45,6 +49,7 @@ HttpGetResult failed(std::string message) {
 
 std::string describe(std::string_view stage, const beast::error_code& ec,
                      std::chrono::milliseconds timeout) {
+  if (ec == asio::error::operation_aborted) return fmt::format("{} abandoned: the job was stopped", stage);
   if (ec == beast::error::timeout || ec == asio::error::timed_out) {
     return fmt::format("{} timed out after {} ms", stage, timeout.count());
   }
@@ -69,13 +74,26 @@ HttpGetResult exchange(asio::io_context& ioc, Stream& stream, const HttpGetReque
   message.keep_alive(false);
 
   beast::get_lowest_layer(stream).expires_after(request.read_timeout);
-  auto ec = run_until_done(ioc, [&](auto handler) { http::async_write(stream, message, std::move(handler)); });
+  auto ec = run_until_done(ioc, request.stop,
+                           [&](auto handler) { http::async_write(stream, message, std::move(handler)); });
   if (ec) return failed(describe("sending the request", ec, request.read_timeout));
 
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kBodyLimit);
-  ec = run_until_done(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  // The header first: an answer that declares more than the limit is refused unread.
+  ec = run_until_done(ioc, request.stop,
+                      [&](auto handler) { http::async_read_header(stream, buffer, parser, std::move(handler)); });
+  if (ec == http::error::body_limit || (!ec && parser.content_length() && *parser.content_length() > kBodyLimit)) {
+    return failed(fmt::format("the answer declares {} bytes, over the {} MiB limit: not read",
+                              parser.content_length().value_or(0), kBodyLimit / (1024 * 1024)));
+  }
+  if (ec) return failed(describe("reading the response", ec, request.read_timeout));
+  ec = run_until_done(ioc, request.stop,
+                      [&](auto handler) { http::async_read(stream, buffer, parser, std::move(handler)); });
+  if (ec == http::error::body_limit) {
+    return failed(fmt::format("the answer is longer than the {} MiB limit: not read", kBodyLimit / (1024 * 1024)));
+  }
   if (ec) return failed(describe("reading the response", ec, request.read_timeout));
 
   auto& response = parser.get();
@@ -94,6 +112,9 @@ HttpGetResult http_get(const HttpGetRequest& request) {
   const auto& url = request.url;
   const auto deadline = Clock::now() + request.connect_timeout;
   asio::io_context ioc;
+  // From any thread: whatever the exchange waits for, it stops waiting.
+  const std::stop_callback on_stop{request.stop, [&ioc] { ioc.stop(); }};
+  if (request.stop.stop_requested()) return failed("mux request not sent: the job was stopped");
 
   // Resolution runs on Asio's resolver thread; on timeout we stop waiting for it.
   tcp::resolver resolver(ioc);
@@ -105,6 +126,10 @@ HttpGetResult http_get(const HttpGetRequest& request) {
                            endpoints = std::move(results);
                          });
   ioc.run_for(request.connect_timeout);
+  if (request.stop.stop_requested()) {
+    resolver.cancel();
+    return failed(describe(fmt::format("resolving {}", url.host), asio::error::operation_aborted, request.connect_timeout));
+  }
   if (ec == asio::error::would_block) {
     resolver.cancel();
     return failed(describe(fmt::format("resolving {}", url.host), beast::error::timeout,
@@ -116,7 +141,7 @@ HttpGetResult http_get(const HttpGetRequest& request) {
   if (!url.tls) {
     beast::tcp_stream stream(ioc);
     stream.expires_at(deadline);
-    ec = run_until_done(ioc, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
+    ec = run_until_done(ioc, request.stop, [&](auto handler) { stream.async_connect(endpoints, std::move(handler)); });
     if (ec) return failed(describe(connect_stage, ec, request.connect_timeout));
     return exchange(ioc, stream, request);
   }
@@ -141,11 +166,11 @@ HttpGetResult http_get(const HttpGetRequest& request) {
   }
 
   beast::get_lowest_layer(stream).expires_at(deadline);
-  ec = run_until_done(ioc, [&](auto handler) {
+  ec = run_until_done(ioc, request.stop, [&](auto handler) {
     beast::get_lowest_layer(stream).async_connect(endpoints, std::move(handler));
   });
   if (ec) return failed(describe(connect_stage, ec, request.connect_timeout));
-  ec = run_until_done(ioc, [&](auto handler) {
+  ec = run_until_done(ioc, request.stop, [&](auto handler) {
     stream.async_handshake(ssl::stream_base::client, std::move(handler));
   });
   if (ec) return failed(describe(fmt::format("TLS handshake with {}", url.host), ec, request.connect_timeout));

@@ -3,6 +3,7 @@
 // client's headers stay free of Boost.Beast.
 #include <chrono>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "http_url.hpp"
@@ -15,6 +16,7 @@ struct HttpGetRequest {
   std::string authorization;  // Authorization header value; never logged or echoed
   std::chrono::milliseconds connect_timeout{5000};  // resolve + connect + TLS handshake
   std::chrono::milliseconds read_timeout{15000};    // write the request + read the answer
+  std::stop_token stop;  // requested: the exchange is abandoned at once (the job was stopped)
 };
 
 struct HttpGetResult {
@@ -25,7 +27,8 @@ struct HttpGetResult {
   std::string body;
 };
 
-// Never throws for network, TLS or HTTP failures; they come back as values.
+// Never throws for network, TLS or HTTP failures; they come back as values. An answer
+// longer than 8 MiB is refused: at its header when it declares its length, unread.
 HttpGetResult http_get(const HttpGetRequest& request);
 
 }  // namespace rindle

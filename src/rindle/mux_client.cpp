@@ -2,12 +2,12 @@
 
 #include <openssl/evp.h>
 #include <simdjson.h>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
 #include "http_get.hpp"
 #include "http_url.hpp"
+#include "rindle_telemetry.hpp"
 #include "rindle/retry_after.hpp"
 
 namespace rindle {
@@ -134,16 +134,17 @@ MuxAssetResponse classify(const HttpGetResult& answer) {
 
 MuxClient::MuxClient(MuxClientConfig config) : config_(std::move(config)) {}
 
-MuxAssetResponse MuxClient::get_asset(const std::string& asset_id) const {
-  auto response = fetch_asset(asset_id);
+MuxAssetResponse MuxClient::get_asset(const std::string& asset_id, std::stop_token stop) const {
+  auto response = fetch_asset(asset_id, std::move(stop));
   // The last line of defence: whatever a server or library echoed, no credential leaves.
   response.error = redact_credentials(std::move(response.error));
-  spdlog::debug("mux get_asset {}: {} (HTTP {})", redact_id(asset_id), to_string(response.kind),
-                response.http_status);
+  report("rindle:mux:get_asset", oban::telemetry::Level::debug,
+       {{"asset_id", redact_id(asset_id)}, {"outcome", std::string{to_string(response.kind)}},
+        {"http_status", response.http_status}});
   return response;
 }
 
-MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id) const {
+MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id, std::stop_token stop) const {
   // Refused before any I/O: an empty id would turn the call into "list all assets".
   if (asset_id.empty()) return failure(Kind::transport_error, 0, "mux request not sent: empty asset id");
   if (config_.token_id.empty() || config_.token_secret.empty()) {
@@ -160,6 +161,7 @@ MuxAssetResponse MuxClient::fetch_asset(const std::string& asset_id) const {
   request.authorization = "Basic " + basic_credentials(config_);
   request.connect_timeout = config_.connect_timeout;
   request.read_timeout = config_.read_timeout;
+  request.stop = std::move(stop);
   return classify(http_get(request));
 }
 

@@ -1,9 +1,8 @@
 #include "rindle/mux_sync_coordinator.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "rindle/mux_sync_provider_asset.hpp"
 #include "rindle/provider_asset_store.hpp"
+#include "rindle_telemetry.hpp"
 
 namespace rindle {
 
@@ -34,13 +33,14 @@ CoordinatorRun MuxSyncCoordinator::run_once() {
     }
   } catch (const std::exception& e) {
     run.enqueue_errors = run.rows_scanned;
-    spdlog::warn("rindle.workers.mux_sync_coordinator.enqueue_errors count={} error=\"{}\"", run.enqueue_errors,
-                 e.what());
+    report("rindle:workers:mux_sync_coordinator:enqueue_errors", oban::telemetry::Level::warning,
+         {{"count", run.enqueue_errors}, {"error", e.what()}});
   }
-  spdlog::info(
-      "rindle.workers.mux_sync_coordinator.completed rows_scanned={} jobs_enqueued={} jobs_conflicted={} "
-      "floor_seconds={}",
-      run.rows_scanned, run.jobs_enqueued, run.jobs_conflicted, config.polling_floor.count());
+  report("rindle:workers:mux_sync_coordinator:completed", oban::telemetry::Level::info,
+       {{"rows_scanned", run.rows_scanned},
+        {"jobs_enqueued", run.jobs_enqueued},
+        {"jobs_conflicted", run.jobs_conflicted},
+        {"floor_seconds", config.polling_floor.count()}});
   return run;
 }
 

@@ -8,7 +8,13 @@ namespace {
 // Rindle's changeset caps last_sync_error at 4096 characters.
 constexpr std::size_t kMaxSyncError = 4096;
 
-std::string capped(const std::string& text) { return text.size() > kMaxSyncError ? text.substr(0, kMaxSyncError) : text; }
+// Cut on a character boundary: half a UTF-8 sequence would make PostgreSQL refuse the text.
+std::string capped(const std::string& text) {
+  if (text.size() <= kMaxSyncError) return text;
+  std::size_t end = kMaxSyncError;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
 }  // namespace
 
 ProviderAssetStore::ProviderAssetStore(std::string schema)
@@ -39,10 +45,9 @@ std::optional<ProviderAsset> ProviderAssetStore::find_by_provider_asset_id(pqxx:
                        row[4].c_str(), row[5].c_str(), oban::parse_sql_timestamp(row[6].c_str())};
 }
 
-void ProviderAssetStore::update_state(pqxx::connection& conn, const std::string& id, const std::string& state,
+void ProviderAssetStore::update_state(pqxx::transaction_base& tx, const std::string& id, const std::string& state,
                                       const std::optional<std::vector<std::string>>& playback_ids,
                                       oban::Timestamp now) const {
-  pqxx::work tx{conn};
   if (playback_ids) {
     tx.exec_params("UPDATE " + table_ + " SET state = $2, playback_ids = $3::varchar[], updated_at = $4::timestamp WHERE id = $1",
                    id, state, oban::db::text_array_literal(*playback_ids), oban::format_sql_timestamp(now));
@@ -50,20 +55,16 @@ void ProviderAssetStore::update_state(pqxx::connection& conn, const std::string&
     tx.exec_params("UPDATE " + table_ + " SET state = $2, updated_at = $3::timestamp WHERE id = $1", id, state,
                    oban::format_sql_timestamp(now));
   }
-  tx.commit();
 }
 
-void ProviderAssetStore::mark_errored(pqxx::connection& conn, const std::string& id, const std::string& error,
+void ProviderAssetStore::mark_errored(pqxx::transaction_base& tx, const std::string& id, const std::string& error,
                                       oban::Timestamp now) const {
-  pqxx::work tx{conn};
   tx.exec_params("UPDATE " + table_ + " SET state = 'errored', last_sync_error = $2, updated_at = $3::timestamp WHERE id = $1",
                  id, capped(error), oban::format_sql_timestamp(now));
-  tx.commit();
 }
 
-void ProviderAssetStore::record_sync_error(pqxx::connection& conn, const std::string& id, const std::string& error,
+void ProviderAssetStore::record_sync_error(pqxx::transaction_base& tx, const std::string& id, const std::string& error,
                                            oban::Timestamp now, bool touch) const {
-  pqxx::work tx{conn};
   if (touch) {
     tx.exec_params("UPDATE " + table_ +
                        " SET last_sync_error = $2, updated_at = $3::timestamp"
@@ -72,7 +73,6 @@ void ProviderAssetStore::record_sync_error(pqxx::connection& conn, const std::st
   } else {
     tx.exec_params("UPDATE " + table_ + " SET last_sync_error = $2 WHERE id = $1", id, capped(error));
   }
-  tx.commit();
 }
 
 std::string redact_id(const std::string& id) {

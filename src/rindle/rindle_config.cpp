@@ -29,6 +29,7 @@ RindleConfig RindleConfig::from_env() {
   config.stuck_threshold = std::chrono::seconds{
       static_cast<long>(positive_number("RINDLE_PROVIDER_STUCK_THRESHOLD_SECONDS", 7200))};
   config.mux_rate_limit = positive_number("RINDLE_MUX_RATE_LIMIT", 5);
+  if (const char* schema = std::getenv("RINDLE_SCHEMA"); schema && *schema) config.schema = schema;
   return config;
 }
 

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
-#include <spdlog/spdlog.h>
 
 namespace rindle {
 
@@ -15,7 +14,12 @@ namespace {
 
 TokenBucket::TimePoint steady_now() { return std::chrono::steady_clock::now(); }
 
-void real_sleep(TokenBucket::Duration wait) { std::this_thread::sleep_for(wait); }
+void real_sleep(TokenBucket::Duration wait, std::stop_token stop) {
+  std::mutex mutex;
+  std::condition_variable_any woken;
+  std::unique_lock lock{mutex};
+  woken.wait_for(lock, stop, wait, [] { return false; });
+}
 
 TokenBucket::Duration interval_for(double rate_per_second) {
   if (!(rate_per_second > 0.0) || !std::isfinite(rate_per_second)) {
@@ -47,7 +51,8 @@ TokenBucket::TokenBucket(double rate_per_second, int burst, ClockFn clock, Sleep
   if (!clock_ || !sleep_) throw std::invalid_argument("TokenBucket: clock and sleep are required");
 }
 
-void TokenBucket::acquire() {
+bool TokenBucket::acquire(std::stop_token stop) {
+  if (stop.stop_requested()) return false;
   Duration wait{};
   {
     std::lock_guard lock(mutex_);
@@ -58,7 +63,8 @@ void TokenBucket::acquire() {
     next_token_at_ = earned_at + interval_;
     if (usable_at > now) wait = usable_at - now;
   }
-  if (wait > Duration::zero()) sleep_(wait);
+  if (wait > Duration::zero()) sleep_(wait, stop);
+  return !stop.stop_requested();
 }
 
 bool TokenBucket::try_acquire() {
@@ -68,21 +74,6 @@ bool TokenBucket::try_acquire() {
   if (earned_at - tolerance_ > now) return false;
   next_token_at_ = earned_at + interval_;
   return true;
-}
-
-double mux_rate_limit_from_env() {
-  const char* raw = std::getenv("RINDLE_MUX_RATE_LIMIT");
-  if (raw == nullptr || *raw == '\0') return TokenBucket::kDefaultRatePerSecond;
-  try {
-    std::size_t used = 0;
-    const double rate = std::stod(raw, &used);
-    if (used == std::string(raw).size() && rate > 0.0 && std::isfinite(rate)) return rate;
-  } catch (const std::exception&) {
-    // Fall through to the default below: a typo must not stop the node.
-  }
-  spdlog::warn("RINDLE_MUX_RATE_LIMIT='{}' is not a positive number; using {}", raw,
-               TokenBucket::kDefaultRatePerSecond);
-  return TokenBucket::kDefaultRatePerSecond;
 }
 
 }  // namespace rindle

@@ -169,6 +169,7 @@ void PrivatePostgres::start_server() {
 }
 
 void PrivatePostgres::stop_server(StopMode mode) {
+  if (!running_) return;
   run({bin_dir_ + "/pg_ctl", "-D", dir_ + "/data", "-m", mode == StopMode::immediate ? "immediate" : "fast", "-w",
        "stop"},
       run_as_, dir_ + "/setup.log");

@@ -14,9 +14,19 @@ struct Context {
   Results& results;
 };
 
+// What one drain of pre-inserted jobs measured (raw SQL, oban-cpp or graphile-worker);
+// -1 where not measured or not applicable.
+struct Drained {
+  double jobs_per_s = -1;
+  double wal_bytes_per_job = -1;  // WAL written from the clock's start to its end, per job
+  double jobs_per_fetch = -1;     // oban-cpp: mean jobs a fetch returned
+  double fetch_interval_ms = -1;  // oban-cpp: mean time between one producer's fetches
+  double rss_max_mb = -1;         // graphile-worker: the largest worker process's VmHWM
+  double rss_total_mb = -1;       // graphile-worker: all its worker processes together
+};
+
 // Each fills in its figures; a measurement that could not complete calls results.fail().
-void run_baseline(Context& context);
-void run_drain(Context& context);
+void run_throughput(Context& context);  // raw SQL, oban-cpp and graphile-worker drains, interleaved
 void run_latency(Context& context);
 void run_unique(Context& context);
 void run_fanout(Context& context);

@@ -6,6 +6,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
+#include "rindle/rindle_schema.hpp"
 
 namespace bench {
 
@@ -20,7 +21,7 @@ std::string fresh_schema(const std::string& dsn, const std::string& hint, bool w
     tx.commit();
   }
   oban::db::migrate(*conn, prefix);
-  if (with_rindle) oban::db::install_rindle_tables(*conn, prefix);
+  if (with_rindle) rindle::install_rindle_tables(*conn, prefix);
   return prefix;
 }
 
@@ -43,6 +44,12 @@ void insert_jobs(pqxx::connection& conn, const std::string& prefix, const std::s
   tx.commit();
 }
 
+void settle_before_drain(pqxx::connection& conn, const std::string& prefix) {
+  pqxx::nontransaction tx{conn};
+  tx.exec("VACUUM ANALYZE " + oban::db::qualified(prefix, "oban_jobs"));
+  tx.exec("CHECKPOINT");
+}
+
 std::int64_t count_jobs(pqxx::connection& conn, const std::string& prefix, const std::string& where) {
   pqxx::read_transaction tx{conn};
   return tx.exec1("SELECT count(*) FROM " + oban::db::qualified(prefix, "oban_jobs") + " WHERE " + where)[0]
@@ -53,6 +60,16 @@ std::int64_t min_job_id(pqxx::connection& conn, const std::string& prefix) {
   pqxx::read_transaction tx{conn};
   return tx.exec1("SELECT coalesce(min(id), 0) FROM " + oban::db::qualified(prefix, "oban_jobs"))[0]
       .as<std::int64_t>();
+}
+
+std::string wal_position(pqxx::connection& conn) {
+  pqxx::nontransaction tx{conn};
+  return tx.exec1("SELECT pg_current_wal_lsn()::text")[0].as<std::string>();
+}
+
+double wal_bytes_since(pqxx::connection& conn, const std::string& position) {
+  pqxx::nontransaction tx{conn};
+  return tx.exec_params1("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8", position)[0].as<double>();
 }
 
 oban::NodeConfig bench_node_config(const std::string& dsn, const std::string& prefix, const std::string& queue,

@@ -1,16 +1,24 @@
 #include "bench_options.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <stdexcept>
 #include <string_view>
 
 namespace bench {
 namespace {
 
+constexpr std::array<std::string_view, 6> kSections{"throughput", "latency", "unique", "fanout", "memory", "growth"};
+
 constexpr const char* kUsage =
-    "usage: oban-bench [--quick] [--out PATH] [--only SECTION[,SECTION...]] [--drain-jobs N]\n"
-    "                  [--pgbench-seconds N] [--pgbench-clients N] [--growth-rows N]\n"
-    "sections: baseline, drain, latency, unique, fanout, memory, growth";
+    "usage: oban-bench [--quick] [--out PATH] [--only SECTION[,SECTION...]] [--rounds N]\n"
+    "                  [--drain-jobs N] [--pgbench-clients N] [--growth-rows N]\n"
+    "                  [--graphile-dir DIR] [--no-peer]\n"
+    "sections: throughput (raw SQL, oban-cpp and graphile-worker drains, interleaved), latency,\n"
+    "          unique, fanout, memory, growth\n"
+    "--graphile-dir: where graphile-worker 0.17.3 is installed (default: the cache\n"
+    "          tests/bench/run installs it into); --no-peer: skip graphile-worker";
 
 int positive(std::string_view flag, const std::string& value) {
   try {
@@ -30,14 +38,19 @@ std::vector<std::string> split(const std::string& text) {
     if (end > start) out.push_back(text.substr(start, end - start));
     start = end + 1;
   }
+  for (const auto& section : out) {
+    if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
+      throw std::invalid_argument("--only: unknown section " + section + "\n" + kUsage);
+    }
+  }
   return out;
 }
 
 void scale_down(Options& o) {
-  o.drain_jobs = 500;
-  o.pgbench_seconds = 2;
-  o.pgbench_single_jobs = 5000;
-  o.pgbench_batched_jobs = 100000;
+  o.rounds = 1;
+  o.drain_jobs = 1000;
+  o.drain_limit10_jobs = 500;
+  o.pgbench_single_jobs = 200;
   o.latency_notify_samples = 50;
   o.latency_poll_samples = 3;
   o.unique_single = 100;
@@ -54,8 +67,17 @@ bool Options::wants(const std::string& section) const {
   return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
 }
 
+std::string default_graphile_dir() {
+  std::string cache;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) cache = xdg;
+  else if (const char* home = std::getenv("HOME"); home && *home) cache = std::string(home) + "/.cache";
+  else cache = "/tmp";
+  return cache + "/oban-cpp-bench/graphile-worker-0.17.3";
+}
+
 Options parse_options(int argc, char** argv) {
   Options o;
+  o.graphile_dir = default_graphile_dir();
   std::vector<std::string> args(argv + 1, argv + argc);
   // --quick first, so explicit sizes given with it still win.
   if (std::find(args.begin(), args.end(), "--quick") != args.end()) {
@@ -71,10 +93,12 @@ Options parse_options(int argc, char** argv) {
     if (flag == "--quick") continue;
     if (flag == "--out") o.out = value();
     else if (flag == "--only") o.only = split(value());
+    else if (flag == "--rounds") o.rounds = positive(flag, value());
     else if (flag == "--drain-jobs") o.drain_jobs = o.memory_jobs = positive(flag, value());
-    else if (flag == "--pgbench-seconds") o.pgbench_seconds = positive(flag, value());
     else if (flag == "--pgbench-clients") o.pgbench_clients = positive(flag, value());
     else if (flag == "--growth-rows") o.growth_rows = positive(flag, value());
+    else if (flag == "--graphile-dir") o.graphile_dir = value();
+    else if (flag == "--no-peer") o.peer = false;
     else if (flag == "--help" || flag == "-h") throw std::invalid_argument(kUsage);
     else throw std::invalid_argument("unknown option " + flag + "\n" + kUsage);
   }

@@ -17,6 +17,12 @@ std::string format_value(double v) {
 
 }  // namespace
 
+std::string fixed(double v, int digits) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << v;
+  return out.str();
+}
+
 void Results::add(Figure figure) {
   for (auto& f : figures_) {
     if (f.key == figure.key) {
@@ -51,6 +57,13 @@ std::string Results::json() const {
     else out << "null";
     out << ",\n";
   }
+  int met = 0;
+  int missed = 0;
+  for (const auto& t : targets_) {
+    out << "  \"target_" << t.key << "_met\": " << (!t.not_measured.empty() ? "null" : t.met ? "1" : "0") << ",\n";
+    if (t.not_measured.empty()) ++(t.met ? met : missed);
+  }
+  if (!targets_.empty()) out << "  \"targets_met\": " << met << ",\n  \"targets_missed\": " << missed << ",\n";
   out << "  \"failures\": " << failures_.size() << "\n}\n";
   return out.str();
 }
@@ -71,9 +84,21 @@ std::string Results::table() const {
       out << "[" << section << "]\n";
     }
     out << std::left << std::setw(static_cast<int>(key_width) + 2) << f.key << std::right << std::setw(12)
-        << format_value(f.value) << "  " << std::left << std::setw(6) << f.unit << "  " << f.note << "\n";
+        << (std::isfinite(f.value) ? format_value(f.value) : "-") << "  " << std::left << std::setw(6) << f.unit
+        << "  " << f.note << "\n";
   }
   rule();
+  if (!targets_.empty()) {
+    out << "targets (issue 12, judged on this run):\n";
+    for (const auto& t : targets_) {
+      const std::string verdict = !t.not_measured.empty() ? "n/a" : t.met ? "met" : "MISSED";
+      out << "  " << std::left << std::setw(8) << verdict << t.goal;
+      if (t.not_measured.empty()) out << ": " << t.measured;
+      else out << ": not measured (" << t.not_measured << ")";
+      out << "\n";
+    }
+    rule();
+  }
   if (failures_.empty()) {
     out << "all measurements completed\n";
   } else {

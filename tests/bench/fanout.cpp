@@ -65,8 +65,8 @@ void run_fanout(Context& context) {
            std::to_string(first.jobs_enqueued) + " of " + std::to_string(rows));
   } else {
     r.add({section, "fanout_" + key_suffix + "_s", fresh_s, "s",
-           std::to_string(rows) + " rows, fresh jobs, first run on a new connection; target < 1 s: " +
-               (fresh_s < 1 ? "met" : "MISSED")});
+           std::to_string(rows) + " rows, fresh jobs, first run on a new connection (issue 12 target < 0.5 s"
+                                   " at 10,000 rows)"});
   }
   start = std::chrono::steady_clock::now();
   const auto second = coordinator.run_once();
@@ -92,8 +92,7 @@ void run_fanout(Context& context) {
     r.fail("fan-out warm: enqueued " + std::to_string(third.jobs_enqueued) + " of " + std::to_string(rows));
   } else {
     r.add({section, "fanout_" + key_suffix + "_warm_s", warm_s, "s",
-           "fresh jobs again on the same connection (steady state); target < 1 s: " +
-               std::string(warm_s < 1 ? "met" : "MISSED")});
+           "fresh jobs again on the same connection (steady state)"});
   }
 }
 

@@ -5,8 +5,10 @@
 //   "mode": "ok" (default) | "error_once" (returns {:error, _} on its first run) |
 //           "snooze_once" (snoozes 1 s on its first run) | "bad_utf8_once" (throws a text with
 //           the bytes C3 28 on its first run) | "bad_utf8_reason_once" (returns {:error, _}
-//           with those bytes in the reason) | "nul_once" (throws a text with a NUL byte)
-//   "sleep_ms": how long the run takes (the stop token cuts it short)
+//           with those bytes in the reason) | "nul_once" (throws a text with a NUL byte) |
+//           "ignore_stop" (sleeps sleep_ms whatever its stop token says, as a worker stuck
+//           in a call that cannot be interrupted; a shutdown gives its first run up)
+//   "sleep_ms": how long the run takes (the stop token cuts it short, except ignore_stop)
 //   "db": true: the run reads from the database through the workers' pool, as Rindle's
 //         workers do, so a dead pooled connection handed to it fails the attempt
 #include <atomic>

@@ -13,6 +13,7 @@
 #include "log_capture.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
+#include "rindle/rindle_schema.hpp"
 #include "secret_scan.hpp"
 
 namespace fault {
@@ -45,7 +46,7 @@ FaultWorld::FaultWorld(std::string scenario, bool with_rindle)
     tx.commit();
   }
   oban::db::migrate(conn, prefix_);
-  if (with_rindle) oban::db::install_rindle_tables(conn, prefix_);
+  if (with_rindle) rindle::install_rindle_tables(conn, prefix_);
   // The login role uses the schema as an application's role would; it owns nothing.
   const auto schema = oban::db::quote_ident(prefix_);
   const auto role = oban::db::quote_ident(kRole);

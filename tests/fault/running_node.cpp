@@ -7,7 +7,8 @@ namespace fault {
 RunningNode::RunningNode(FaultWorld& world, oban::NodeConfig config) : world_(world) {
   int limit = 0;
   for (const auto& [queue, queue_limit] : config.queues) limit += queue_limit;
-  worker_pool_ = std::make_unique<oban::db::ConnectionPool>(config.dsn, static_cast<std::size_t>(limit) + 2);
+  worker_pool_ = std::make_unique<oban::db::ConnectionPool>(config.dsn, static_cast<std::size_t>(limit) + 2,
+                                                            oban::pool_options(config));
   node_ = std::make_unique<oban::Node>(std::move(config), world.registry());
   node_->set_leader_check([] { return true; });
   world.worker().use_pool(worker_pool_.get());

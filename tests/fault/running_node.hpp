@@ -1,6 +1,7 @@
 #pragma once
 // A real oban::Node of a scenario, set up as rindle-worker sets up its node: the workers'
-// database runs go through a pool of their own (on the same DSN, limit + 2 connections),
+// database runs go through a pool of their own (on the same DSN and bounds, limit + 2
+// connections),
 // which only jobs use, so a connection it holds can sit idle through any blip. The node
 // stages (retries and snoozes come back within the scenario), and it is stopped, under a
 // watchdog, when the scenario ends.

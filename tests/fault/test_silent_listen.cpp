@@ -6,7 +6,6 @@
 
 #include <thread>
 
-#include "engine_hooks.hpp"
 #include "fault_world.hpp"
 #include "running_node.hpp"
 #include "support/tcp_proxy.hpp"
@@ -22,7 +21,7 @@ TEST_CASE("e. the LISTEN connection goes silent: the node notices, listens again
   // each tick) may mask a lost notification.
   config.poll_interval = 60s;
   config.stage_interval = 60s;
-  const bool ping_hook = hooks::set_notifier_ping_interval(config, 1s);
+  config.notifier.ping_interval = 1s;  // ping_timeout stays at its default (5 s)
   RunningNode node{world, config};
   REQUIRE(wait_for([&] { return node->notifier()->connected() && proxy.listener_connections() == 1; }, scaled(10s)));
   // Notifications work before the silence (this is what the poll would otherwise hide).
@@ -49,7 +48,7 @@ TEST_CASE("e. the LISTEN connection goes silent: the node notices, listens again
   census.add("scale_obeyed", scaled ? 1 : 0);
   census.add("obeyed_after_ms", scaled ? std::to_string(noticed_ms) : std::string{"never"});
   census.add("notice_bound_ms", static_cast<long>(std::chrono::milliseconds{kNoticeBound}.count()));
-  census.add("ping_hook", hooks::found(ping_hook));
+  census.add("ping_interval_ms", 1000);
   census.add("listener_connections", proxy.listener_connections());
   proxy.drop_all();
   node.stop();

@@ -1,15 +1,20 @@
 #pragma once
 // Helpers shared by the cron and cluster tests: the Rindle coordinator worker as the
-// Elixir crontab schedules it, and row counts by cron minute.
+// Elixir crontab schedules it, row counts by cron minute, and Elixir's own cron INSERT.
 #include <fstream>
 #include <map>
 #include <stdexcept>
 #include <memory>
 #include <string>
 
+#include <catch2/catch.hpp>
 #include <pqxx/pqxx>
+#include <regex>
 
+#include "oban/core/timestamp.hpp"
+#include "oban/db/identifiers.hpp"
 #include "oban/worker.hpp"
+#include "support/pg_dump.hpp"
 #include "support/test_database.hpp"
 
 namespace cron_test {
@@ -62,6 +67,42 @@ inline std::string fixture_row(int id) {
     if (i == id) return line;
   }
   throw std::runtime_error("no fixture row " + std::to_string(id));
+}
+
+// Elixir's cron INSERT from sql-log.txt ("CRON INSERT"), with its parameters, against our
+// schema. The log leaves inserted_at and scheduled_at to the DB default (one transaction
+// time); we pass that time explicitly so it can be set to the manual clock's minute.
+inline void elixir_cron_insert(test_support::TestSchema& schema, oban::Timestamp at) {
+  const std::string log = test_support::read_text_file(std::string{OBAN_FIXTURES_DIR} + "/sql-log.txt");
+  auto pos = log.find("## CRON INSERT");
+  REQUIRE(pos != std::string::npos);
+  pos = log.find("    INSERT INTO", pos);
+  REQUIRE(pos != std::string::npos);
+  const auto sql_end = log.find('\n', pos);
+  std::string sql = log.substr(pos + 4, sql_end - pos - 4);
+  const auto params_end = log.find('\n', sql_end + 1);
+  const std::string params_line = log.substr(sql_end + 1, params_end - sql_end - 1);
+
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at_pos = sql.find(from);
+    REQUIRE(at_pos != std::string::npos);
+    sql.replace(at_pos, from.size(), to);
+  };
+  replace("\"public\".\"oban_jobs\"", oban::db::qualified(schema.prefix(), "oban_jobs"));
+  replace("\"worker\") VALUES", "\"worker\",\"inserted_at\",\"scheduled_at\") VALUES");
+  replace("$9)", "$9,$10::timestamp,$10::timestamp)");
+
+  std::vector<std::string> params;
+  static const std::regex param{R"(\$\d+ = '((?:[^']|'')*)')"};
+  for (std::sregex_iterator it{params_line.begin(), params_line.end(), param}, end; it != end; ++it) {
+    params.push_back(std::regex_replace((*it)[1].str(), std::regex{"''"}, "'"));
+  }
+  REQUIRE(params.size() == 9);
+  CHECK(params[8] == kCoordinator);
+  params.push_back(oban::format_sql_timestamp(at));
+  pqxx::work tx{schema.conn()};
+  CHECK(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)).size() == 1);
+  tx.commit();
 }
 
 }  // namespace cron_test

@@ -12,10 +12,12 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <pqxx/pqxx>
 
+#include "oban/core/telemetry.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/worker.hpp"
@@ -187,5 +189,87 @@ class AnchorWorker final : public oban::Worker {
   std::atomic<int> sleeping{0};
   std::atomic<int> stopped_early{0};
 };
+
+// Telemetry events recorded while alive (those whose names start with one of `prefixes`).
+class EventLog {
+ public:
+  explicit EventLog(std::vector<std::string> prefixes = {}) {
+    id_ = oban::telemetry::attach(std::move(prefixes), [this](const oban::telemetry::Event& event) {
+      std::lock_guard lock{mutex_};
+      events_.push_back(event);
+    });
+  }
+  ~EventLog() { oban::telemetry::detach(id_); }
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  std::vector<oban::telemetry::Event> named(const std::string& name) const {
+    std::lock_guard lock{mutex_};
+    std::vector<oban::telemetry::Event> out;
+    for (const auto& event : events_) {
+      if (event.name == name) out.push_back(event);
+    }
+    return out;
+  }
+  std::size_t count(const std::string& name) const { return named(name).size(); }
+  void clear() {
+    std::lock_guard lock{mutex_};
+    events_.clear();
+  }
+
+ private:
+  oban::telemetry::HandlerId id_ = 0;
+  mutable std::mutex mutex_;
+  std::vector<oban::telemetry::Event> events_;
+};
+
+// A worker named `name` that counts its runs per job id and returns ok.
+class RunCounter : public oban::Worker {
+ public:
+  explicit RunCounter(std::string name = "Test.Counting") : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  oban::JobResult perform(oban::JobContext& context) override {
+    std::lock_guard lock{mutex_};
+    ++runs_[context.job.id];
+    ++total_;
+    return oban::JobResult::ok();
+  }
+  int runs(std::int64_t id) const {
+    std::lock_guard lock{mutex_};
+    auto found = runs_.find(id);
+    return found == runs_.end() ? 0 : found->second;
+  }
+  int total() const {
+    std::lock_guard lock{mutex_};
+    return total_;
+  }
+  // Ids run more than once.
+  int repeated() const {
+    std::lock_guard lock{mutex_};
+    int count = 0;
+    for (const auto& [id, n] : runs_) count += n > 1 ? 1 : 0;
+    return count;
+  }
+
+ private:
+  std::string name_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::int64_t, int> runs_;
+  int total_ = 0;
+};
+
+// Rows of `schema` in `state`, optionally of one queue.
+inline long long count_in_state(test_support::TestSchema& schema, const std::string& state,
+                                const std::string& queue = "") {
+  return query_count(schema, "SELECT count(*) FROM " + schema.jobs_table() + " WHERE state = " +
+                                 oban::db::quote_literal(state) +
+                                 (queue.empty() ? "" : " AND queue = " + oban::db::quote_literal(queue)));
+}
+
+// Runs `sql` (several statements allowed) on the test's connection, committed.
+inline void exec_sql(test_support::TestSchema& schema, const std::string& sql) {
+  pqxx::nontransaction tx{schema.conn()};
+  tx.exec(sql);
+}
 
 }  // namespace engine_test

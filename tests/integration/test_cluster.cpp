@@ -25,8 +25,8 @@ namespace db = oban::db;
 
 namespace {
 
-oban::CronEntry coordinator_entry() {
-  oban::CronEntry entry;
+oban::plugins::CronEntry coordinator_entry() {
+  oban::plugins::CronEntry entry;
   entry.expression = "* * * * *";
   entry.worker = kCoordinator;
   return entry;
@@ -78,7 +78,9 @@ TEST_CASE("three peers insert exactly one coordinator job per minute across a ki
   auto listener_conn = db::connect(schema.dsn());
   cluster_test::Listener down_listener{*listener_conn, db::channel(schema.prefix(), "leader")};
 
-  const auto kill_at = oban::parse_sql_timestamp("2026-11-28 10:02:05.25");
+  // Each minute is evaluated cron's delay (5 s) after its boundary: the kill comes 5 s after
+  // 10:02 was served, the clean stop 15 s after 10:03 was.
+  const auto kill_at = oban::parse_sql_timestamp("2026-11-28 10:02:10.25");
   const auto clean_stop_at = oban::parse_sql_timestamp("2026-11-28 10:03:20.25");
   const auto end = oban::parse_sql_timestamp("2026-11-28 10:05:10.25");
   int first_leader = -1, second_leader = -1, third_leader = -1;
@@ -133,8 +135,12 @@ TEST_CASE("three peers insert exactly one coordinator job per minute across a ki
       takeover_at = now;
     }
 
-    if (std::chrono::floor<std::chrono::minutes>(now) != std::chrono::floor<std::chrono::minutes>(now - 5s)) {
-      // A minute boundary: every running node's cron ticks; only the leader inserts.
+    const auto evaluated = [](Timestamp t) {
+      return std::chrono::floor<std::chrono::minutes>(t - oban::plugins::Cron::kDefaultDelay);
+    };
+    if (evaluated(now) != evaluated(now - 5s)) {
+      // A minute's evaluation time (boundary + delay): every running node's cron ticks; only
+      // the leader inserts.
       int inserted = 0;
       for (std::size_t i = 0; i < members.size(); ++i) {
         if (members[i]->killed) continue;
@@ -173,7 +179,8 @@ TEST_CASE("three peers insert exactly one coordinator job per minute across a ki
 TEST_CASE("a leader that resigns mid-minute hands over without a second insert for that minute", "[cluster][cron]") {
   TestSchema schema{"cluster"};
   const auto registry = cron_test::coordinator_registry();
-  oban::ManualClock clock{oban::parse_sql_timestamp("2026-11-28 10:00:00.25")};
+  // 10:00's evaluation time: its boundary + cron's 5 s delay.
+  oban::ManualClock clock{oban::parse_sql_timestamp("2026-11-28 10:00:05.25")};
   Member a{schema, "cpp-a", clock, registry};
   Member b{schema, "cpp-b", clock, registry};
   REQUIRE(a.peer->run_election());
@@ -193,7 +200,7 @@ TEST_CASE("a leader that resigns mid-minute hands over without a second insert f
     clock.advance(15s);
     REQUIRE(b.peer->run_election());
   }
-  clock.advance(10s);  // 10:01:00.25
+  clock.advance(10s);  // 10:01:05.25
   CHECK(b.cron->run_once().inserted.size() == 1);
   CHECK(a.cron->run_once().inserted.empty());
   CHECK(jobs_per_minute(schema) == std::map<std::string, int>{{"2026-11-28 10:00", 1}, {"2026-11-28 10:01", 1}});

@@ -3,8 +3,6 @@
 // against a row Elixir inserted), notifications and crontab validation.
 #include <catch2/catch.hpp>
 
-#include <regex>
-
 #include "cluster_test_helpers.hpp"
 #include "cron_test_helpers.hpp"
 #include "oban/core/clock.hpp"
@@ -19,9 +17,10 @@
 using namespace std::chrono_literals;
 using Catch::Matchers::Contains;
 using cron_test::count_jobs;
+using cron_test::elixir_cron_insert;
 using cron_test::jobs_per_minute;
 using cron_test::kCoordinator;
-using oban::CronEntry;
+using oban::plugins::CronEntry;
 using oban::plugins::Cron;
 using test_support::TestSchema;
 namespace db = oban::db;
@@ -47,8 +46,13 @@ struct Fixture {
   oban::WorkerRegistry registry = cron_test::coordinator_registry();
   bool leader = true;
 
-  std::unique_ptr<Cron> cron(std::vector<CronEntry> crontab, const std::string& zone = "Etc/UTC") {
-    return std::make_unique<Cron>(pool, inserter, registry, std::move(crontab), zone, clock, [this] { return leader; });
+  // These tests are about what is inserted and when a minute counts as served, so they
+  // evaluate right at the clock's time: no delay after the boundary (test_cron_guest.cpp
+  // covers the delay).
+  std::unique_ptr<Cron> cron(std::vector<CronEntry> crontab, const std::string& zone = "Etc/UTC",
+                             std::chrono::milliseconds delay = 0ms) {
+    return std::make_unique<Cron>(pool, inserter, registry, std::move(crontab), zone, clock, [this] { return leader; },
+                                  delay);
   }
 };
 
@@ -57,42 +61,6 @@ std::string row_json(TestSchema& schema, const std::string& where) {
   auto rows = tx.exec("SELECT row_to_json(j)::text FROM " + schema.jobs_table() + " AS j WHERE " + where);
   REQUIRE(rows.size() == 1);
   return rows[0][0].c_str();
-}
-
-// Elixir's cron INSERT from sql-log.txt ("CRON INSERT"), with its parameters, against our
-// schema. The log leaves inserted_at and scheduled_at to the DB default (one transaction
-// time); we pass that time explicitly so it can be set to the manual clock's minute.
-void elixir_cron_insert(TestSchema& schema, oban::Timestamp at) {
-  const std::string log = test_support::read_text_file(std::string{OBAN_FIXTURES_DIR} + "/sql-log.txt");
-  auto pos = log.find("## CRON INSERT");
-  REQUIRE(pos != std::string::npos);
-  pos = log.find("    INSERT INTO", pos);
-  REQUIRE(pos != std::string::npos);
-  const auto sql_end = log.find('\n', pos);
-  std::string sql = log.substr(pos + 4, sql_end - pos - 4);
-  const auto params_end = log.find('\n', sql_end + 1);
-  const std::string params_line = log.substr(sql_end + 1, params_end - sql_end - 1);
-
-  const auto replace = [&](const std::string& from, const std::string& to) {
-    const auto at_pos = sql.find(from);
-    REQUIRE(at_pos != std::string::npos);
-    sql.replace(at_pos, from.size(), to);
-  };
-  replace("\"public\".\"oban_jobs\"", db::qualified(schema.prefix(), "oban_jobs"));
-  replace("\"worker\") VALUES", "\"worker\",\"inserted_at\",\"scheduled_at\") VALUES");
-  replace("$9)", "$9,$10::timestamp,$10::timestamp)");
-
-  std::vector<std::string> params;
-  static const std::regex param{R"(\$\d+ = '((?:[^']|'')*)')"};
-  for (std::sregex_iterator it{params_line.begin(), params_line.end(), param}, end; it != end; ++it) {
-    params.push_back(std::regex_replace((*it)[1].str(), std::regex{"''"}, "'"));
-  }
-  REQUIRE(params.size() == 9);
-  CHECK(params[8] == kCoordinator);
-  params.push_back(oban::format_sql_timestamp(at));
-  pqxx::work tx{schema.conn()};
-  CHECK(tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params)).size() == 1);
-  tx.commit();
 }
 
 }  // namespace
@@ -309,7 +277,8 @@ TEST_CASE("start evaluates when the clock crosses a minute boundary; stop is pro
   Fixture f;
   f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:34:59.95"));
   auto cron = f.cron({entry("* * * * *")});
-  cron->start();
+  oban::plugins::PluginRunner runner{*cron, {}};
+  runner.start();
   // The timer wakes when the 50 ms left of the clock's minute have passed (the manual clock
   // stands still, so each evaluation lands on the same minute until the test moves it).
   CHECK(cluster_test::wait_for([&] { return jobs_per_minute(f.schema).count("2026-11-28 09:34") == 1; }, 3000ms));
@@ -319,9 +288,9 @@ TEST_CASE("start evaluates when the clock crosses a minute boundary; stop is pro
   // about a minute away, and stop must not wait for it.
   f.clock.set(oban::parse_sql_timestamp("2026-11-28 09:35:00.5"));
   const auto stopping = std::chrono::steady_clock::now();
-  cron->stop();
+  runner.stop();
   CHECK(std::chrono::steady_clock::now() - stopping < 1s);
-  cron->stop();
+  runner.stop();
   const auto minutes = jobs_per_minute(f.schema);
   // Re-evaluating a minute skips it: one job each.
   CHECK(minutes == std::map<std::string, int>{{"2026-11-28 09:34", 1}, {"2026-11-28 09:35", 1}});

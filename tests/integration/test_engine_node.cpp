@@ -63,7 +63,7 @@ TEST_CASE("jobs run by a node end exactly like the fixture rows", "[engine]") {
   SECTION("raise, then success after the backoff (row 7)") {
     auto id = insert_row(7);
     REQUIRE(settled(id, "retryable"));
-    CHECK(first_error(schema, id) == "** (std::runtime_error) anchor scripted raise_once");
+    CHECK(first_error(schema, id) == "** (RuntimeError) anchor scripted raise_once");
     // Backoff for attempt 1 is 17..18 s: scheduled_at from the node clock.
     const auto delay = query_count(
         schema, "SELECT extract(epoch FROM scheduled_at - (errors[1]->>'at')::timestamp)::bigint FROM " +
@@ -78,7 +78,7 @@ TEST_CASE("jobs run by a node end exactly like the fixture rows", "[engine]") {
     auto id = insert_row(8, 1);
     REQUIRE(settled(id, "discarded"));
     CHECK(row_differences(schema, id, 8, false).empty());
-    CHECK(first_error(schema, id) == "** (std::runtime_error) anchor scripted raise (attempt 1)");
+    CHECK(first_error(schema, id) == "** (RuntimeError) anchor scripted raise (attempt 1)");
   }
   SECTION("{:error, reason} with max_attempts 1 is discarded with Oban's text (row 9)") {
     auto id = insert_row(9, 1);
@@ -193,13 +193,15 @@ TEST_CASE("with the worker filter off, an unknown worker fails like Elixir's", "
   node.stop();
 }
 
-TEST_CASE("graceful stop waits for running jobs, then leaves overrunning ones executing", "[engine]") {
+TEST_CASE("graceful stop waits for running jobs, asks overrunning ones to stop, then gives them back", "[engine]") {
   test_support::TestSchema schema{"shutdown"};
   oban::WorkerRegistry registry;
   auto quick = std::make_shared<SlowWorker>("Test.Quick", 0ms, false);
-  auto stubborn = std::make_shared<SlowWorker>("Test.Stubborn", 0ms, true);
+  auto obedient = std::make_shared<SlowWorker>("Test.Obedient", 0ms, true);
+  auto deaf = std::make_shared<SlowWorker>("Test.Deaf", 0ms, false);
   registry.add(quick);
-  registry.add(stubborn);
+  registry.add(obedient);
+  registry.add(deaf);
 
   SECTION("jobs that finish within the grace period are completed") {
     oban::Node node{config_for(schema), registry};
@@ -212,22 +214,50 @@ TEST_CASE("graceful stop waits for running jobs, then leaves overrunning ones ex
     node.stop();
     CHECK(job_state(schema, id) == "completed");
   }
-  SECTION("jobs still running after the grace period stay executing") {
+  SECTION("a job still running after the grace is asked to stop, and what it returns is written") {
     auto config = config_for(schema);
     config.shutdown_grace = 100ms;
+    config.shutdown_hard_deadline = 2s;
     oban::Node node{config, registry};
     node.start();
     PlainJob job;
-    job.worker = "Test.Stubborn";
+    job.worker = "Test.Obedient";
     job.args = R"({"ms": 20000})";
     auto id = insert_plain(schema, job);
-    REQUIRE(wait_for([&] { return stubborn->started.load() == 1; }));
+    REQUIRE(wait_for([&] { return obedient->started.load() == 1; }));
     const auto begin = std::chrono::steady_clock::now();
     node.stop();
     CHECK(std::chrono::steady_clock::now() - begin < 2s);
-    CHECK(job_state(schema, id) == "executing");
-    CHECK(wait_for([&] { return stubborn->finished.load() == 1; }, 2s));  // its stop token was requested
-    CHECK(job_state(schema, id) == "executing");
+    CHECK(obedient->finished.load() == 1);  // its stop token was requested
+    CHECK(node.stragglers() == 0);
+    CHECK(job_state(schema, id) == "completed");
+  }
+  SECTION("a job that ignores its stop token is given back at the hard deadline, and stop() returns") {
+    auto config = config_for(schema);
+    config.shutdown_grace = 100ms;
+    config.shutdown_hard_deadline = 300ms;
+    oban::Node node{config, registry};
+    node.start();
+    PlainJob job;
+    job.worker = "Test.Deaf";
+    job.args = R"({"ms": 3000})";
+    auto id = insert_plain(schema, job);
+    REQUIRE(wait_for([&] { return deaf->started.load() == 1; }));
+    const auto begin = std::chrono::steady_clock::now();
+    node.stop();
+    const auto took = std::chrono::steady_clock::now() - begin;
+    CHECK(took >= 400ms);
+    CHECK(took < 1500ms);  // grace + hard deadline + the last acks, not the 3 s the job wants
+    CHECK(node.stragglers() == 1);
+    CHECK(deaf->finished.load() == 0);
+    // Released for another run, as if never fetched: available, the attempt given back.
+    CHECK(job_state(schema, id) == "available");
+    CHECK(query_count(schema, "SELECT attempt FROM " + schema.jobs_table() + " WHERE id = " + std::to_string(id)) == 0);
+    CHECK(query_count(schema, "SELECT cardinality(errors) FROM " + schema.jobs_table() + " WHERE id = " +
+                                  std::to_string(id)) == 0);
+    // The straggler ends on its own and touches nothing of the stopped node.
+    CHECK(wait_for([&] { return deaf->finished.load() == 1; }, 5s));
+    CHECK(wait_for([&] { return node.stragglers() == 0; }, 1s));
   }
 }
 

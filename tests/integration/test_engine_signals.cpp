@@ -126,15 +126,14 @@ TEST_CASE("the stager stages due jobs on the node clock and notifies every queue
   oban::db::ConnectionPool pool{schema.dsn(), 1};
   oban::ManualClock clock{oban::parse_sql_timestamp("2026-11-28 10:00:00")};
   bool leader = false;
-  oban::plugins::Stager stager{{schema.prefix(), 1000ms, 5000, true}, pool, clock, [&] { return leader; }};
+  oban::plugins::Stager stager{{schema.prefix(), 1000ms, 5000, true}, pool, clock};
+  oban::plugins::PluginRunner runner{stager, [&] { return leader; }};
 
-  auto follower = stager.run_once();
-  CHECK_FALSE(follower.leader);
+  CHECK_FALSE(runner.run_reported());  // a follower stages nothing
   CHECK(job_state(schema, id_due) == "scheduled");
 
   leader = true;
   auto result = stager.run_once();
-  CHECK(result.leader);
   REQUIRE(result.staged.size() == 2);
   CHECK(result.staged[0].id == id_retry);
   CHECK(result.staged[1].id == id_due);

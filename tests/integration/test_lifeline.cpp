@@ -84,7 +84,7 @@ TEST_CASE("run_once rescues orphans with attempts left and discards exhausted on
 
   auto listen_conn = db::connect(schema.dsn());
   Listener listener{*listen_conn, schema.prefix() + ".oban_insert"};
-  Lifeline lifeline{pool, config_for(schema), clock, [] { return true; }};
+  Lifeline lifeline{pool, config_for(schema), clock};
   auto result = lifeline.run_once();
   std::sort(result.rescued.begin(), result.rescued.end(), [](auto& x, auto& y) { return x.id < y.id; });
 
@@ -127,7 +127,7 @@ TEST_CASE("rescue_after is configurable", "[lifeline]") {
   const auto job = insert_job(schema, "executing", "a", 1, 3, now - 2min);
   auto config = config_for(schema);
   config.rescue_after = 3min;
-  Lifeline lifeline{pool, config, clock, [] { return true; }};
+  Lifeline lifeline{pool, config, clock};
   CHECK(lifeline.run_once().rescued.empty());
   clock.advance(61s);
   CHECK(lifeline.run_once().rescued == std::vector<JobSummary>{{job, "a", JobState::available}});
@@ -144,15 +144,16 @@ TEST_CASE("the lifeline loop rescues only while leader", "[lifeline]") {
   std::atomic<int> asked{0};
   auto config = config_for(schema);
   config.interval = 10ms;
-  Lifeline lifeline{pool, config, clock, [&] {
-                      ++asked;
-                      return leader.load();
-                    }};
-  lifeline.start();
+  Lifeline lifeline{pool, config, clock};
+  oban::plugins::PluginRunner runner{lifeline, [&] {
+    ++asked;
+    return leader.load();
+  }};
+  runner.start();
   REQUIRE(cluster_test::wait_for([&] { return asked >= 3; }));
   CHECK(row_text(schema, job).rfind("executing", 0) == 0);
   leader = true;
   CHECK(cluster_test::wait_for([&] { return row_text(schema, job).rfind("available", 0) == 0; }));
-  lifeline.stop();
-  lifeline.stop();
+  runner.stop();
+  runner.stop();
 }

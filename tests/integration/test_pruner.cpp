@@ -107,7 +107,7 @@ TEST_CASE("run_once deletes exactly the jobs Oban's Pruner deletes", "[pruner]")
     unfinished.push_back(insert_job(schema, {state, "q4", old, old, old, old}));
   }
 
-  Pruner pruner{pool, config_for(schema), clock, [] { return true; }};
+  Pruner pruner{pool, config_for(schema), clock};
   const auto pruned = sorted(pruner.run_once());
   CHECK(pruned == std::vector<JobSummary>{{completed_old, "q1", JobState::completed},
                                           {cancelled_old, "q2", JobState::cancelled},
@@ -138,7 +138,7 @@ TEST_CASE("run_once respects limit and max_age", "[pruner]") {
   auto config = config_for(schema);
   config.limit = 2;
   config.max_age = 3h;
-  Pruner pruner{pool, config, clock, [] { return true; }};
+  Pruner pruner{pool, config, clock};
   CHECK(pruner.run_once().empty());  // younger than max_age
   clock.advance(1h + 1s);
   CHECK(pruner.run_once().size() == 2);
@@ -159,15 +159,16 @@ TEST_CASE("the pruner loop prunes only while leader", "[pruner]") {
   std::atomic<int> asked{0};
   auto config = config_for(schema);
   config.interval = 10ms;
-  Pruner pruner{pool, config, clock, [&] {
-                  ++asked;
-                  return leader.load();
-                }};
-  pruner.start();
+  Pruner pruner{pool, config, clock};
+  oban::plugins::PluginRunner runner{pruner, [&] {
+    ++asked;
+    return leader.load();
+  }};
+  runner.start();
   REQUIRE(cluster_test::wait_for([&] { return asked >= 3; }));
   CHECK(remaining_ids(schema).size() == 1);
   leader = true;
   CHECK(cluster_test::wait_for([&] { return remaining_ids(schema).empty(); }));
-  pruner.stop();
-  pruner.stop();
+  runner.stop();
+  runner.stop();
 }

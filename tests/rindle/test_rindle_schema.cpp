@@ -1,7 +1,7 @@
 // Rindle's tables as its v0.1.5 migrations leave them.
 #include <catch2/catch.hpp>
 
-#include "oban/db/schema.hpp"
+#include "rindle/rindle_schema.hpp"
 #include "support/test_database.hpp"
 
 TEST_CASE("Rindle's media_provider_assets has Rindle's columns, defaults and indexes", "[rindle][schema]") {
@@ -28,4 +28,17 @@ TEST_CASE("Rindle's media_provider_assets has Rindle's columns, defaults and ind
       schema.prefix());
   REQUIRE(fk.size() == 1);
   CHECK(std::string{fk[0][0].c_str()} == "c");  // ON DELETE CASCADE
+}
+
+TEST_CASE("Rindle's tables are created only on request", "[rindle][schema]") {
+  test_support::TestSchema schema{"rindle", 14};
+  auto count_tables = [&] {
+    pqxx::read_transaction tx{schema.conn()};
+    return tx.exec_params("SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'media_%'",
+                          schema.prefix())[0][0].as<int>();
+  };
+  CHECK(count_tables() == 0);
+  rindle::install_rindle_tables(schema.conn(), schema.prefix());
+  rindle::install_rindle_tables(schema.conn(), schema.prefix());  // idempotent
+  CHECK(count_tables() == 2);
 }

@@ -9,6 +9,7 @@
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
 #include "testkit/private_postgres.hpp"
+#include "rindle/rindle_schema.hpp"
 
 namespace test_support {
 
@@ -39,7 +40,7 @@ TestSchema::TestSchema(const std::string& name_hint, int migrate_to, bool with_r
     tx.commit();
   }
   if (migrate_to > 0) oban::db::migrate(*conn_, prefix_, migrate_to);
-  if (with_rindle) oban::db::install_rindle_tables(*conn_, prefix_);
+  if (with_rindle) rindle::install_rindle_tables(*conn_, prefix_);
 }
 
 TestSchema::~TestSchema() {

@@ -8,7 +8,9 @@
 #include "oban/db/identifiers.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/json/json_writer.hpp"
-#include "oban/notify/payload_codec.hpp"
+#include "oban/db/notification.hpp"
+#include "oban/insert/validate_job.hpp"
+#include "oban/worker.hpp"
 
 using namespace oban;
 
@@ -49,14 +51,14 @@ TEST_CASE("tags are normalized like Job.new", "[core]") {
 TEST_CASE("a new job is validated like Oban's changeset", "[core]") {
   NewJob job;
   job.worker = "MyApp.Worker";
-  CHECK(validate(job).empty());
+  CHECK(insert::validate(job).empty());
   job.worker = "";
   job.queue = std::string(128, 'q');
   job.max_attempts = 0;
   job.priority = 10;
   job.args = "[1,2]";
   job.meta = "null";
-  CHECK(validate(job).size() == 6);
+  CHECK(insert::validate(job).size() == 6);
 }
 
 TEST_CASE("JSON objects are read with simdjson", "[core][json]") {
@@ -83,17 +85,17 @@ TEST_CASE("JSON is written with escapes", "[core][json]") {
 
 TEST_CASE("notifier payloads are encoded and decoded as Oban does", "[core][notify]") {
   const std::string small = R"({"queue":"rindle_provider"})";
-  CHECK(notify::encode_payload(small) == small);
-  CHECK(notify::decode_payload(small) == small);
+  CHECK(db::encode_payload(small) == small);
+  CHECK(db::decode_payload(small) == small);
   const std::string large = "{\"queue\":\"" + std::string(600, 'x') + "\"}";
-  const auto encoded = notify::encode_payload(large);
+  const auto encoded = db::encode_payload(large);
   CHECK(encoded.starts_with("Z:H4sI"));
   CHECK(encoded.size() < large.size());
-  CHECK(notify::decode_payload(encoded) == large);
+  CHECK(db::decode_payload(encoded) == large);
   // Pre-2.21 form: base64 gzip without a prefix.
-  CHECK(notify::decode_payload(encoded.substr(2)) == large);
-  CHECK_THROWS_AS(notify::decode_payload("Z:!!!"), std::invalid_argument);
-  CHECK_THROWS_AS(notify::decode_payload("Z:aGVsbG8="), std::invalid_argument);
+  CHECK(db::decode_payload(encoded.substr(2)) == large);
+  CHECK_THROWS_AS(db::decode_payload("Z:!!!"), std::invalid_argument);
+  CHECK_THROWS_AS(db::decode_payload("Z:aGVsbG8="), std::invalid_argument);
 }
 
 TEST_CASE("identifiers are quoted and DSNs redacted", "[core][db]") {
@@ -103,4 +105,32 @@ TEST_CASE("identifiers are quoted and DSNs redacted", "[core][db]") {
   CHECK(db::redact_dsn("postgres://app:s3cret@db:5432/app") == "postgres://app:***@db:5432/app");
   CHECK(db::redact_dsn("host=db user=app password=s3cret dbname=app") == "host=db user=app password=*** dbname=app");
   CHECK(db::redact_dsn("host=db password='s3 cret' dbname=app") == "host=db password=*** dbname=app");
+}
+
+namespace {
+class NamedWorker final : public oban::Worker {
+ public:
+  explicit NamedWorker(std::string name, std::chrono::milliseconds timeout = {}) : name_(std::move(name)), timeout_(timeout) {}
+  std::string name() const override { return name_; }
+  oban::WorkerOptions options() const override {
+    oban::WorkerOptions o;
+    o.timeout = timeout_;
+    return o;
+  }
+  oban::JobResult perform(oban::JobContext&) override { return oban::JobResult::ok(); }
+
+ private:
+  std::string name_;
+  std::chrono::milliseconds timeout_;
+};
+}  // namespace
+
+TEST_CASE("a worker name can be registered once; the timeout defaults to the worker's option", "[worker]") {
+  oban::WorkerRegistry registry;
+  registry.add(std::make_shared<NamedWorker>("MyApp.Mailer", std::chrono::milliseconds{250}));
+  CHECK_THROWS_WITH(registry.add(std::make_shared<NamedWorker>("MyApp.Mailer")),
+                    Catch::Contains("MyApp.Mailer is already registered"));
+  CHECK_THROWS_AS(registry.add(nullptr), std::invalid_argument);
+  CHECK(registry.names() == std::vector<std::string>{"MyApp.Mailer"});
+  CHECK(registry.find("MyApp.Mailer")->timeout(oban::Job{}) == std::chrono::milliseconds{250});
 }

@@ -27,8 +27,4 @@ struct NewJob {
 // Job.new's tag rules: to_string, trim, downcase, drop empty, de-duplicate keeping order.
 std::vector<std::string> normalize_tags(const std::vector<std::string>& tags);
 
-// Checks what Oban's changeset checks (worker/queue 1..127 chars, max_attempts > 0,
-// priority 0..9, args and meta JSON objects). Returns every problem, empty when valid.
-std::vector<std::string> validate(const NewJob& job);
-
 }  // namespace oban

@@ -23,10 +23,4 @@ std::string bigint_array_literal(const std::vector<std::int64_t>& items);
 // Parses a text[] value as PostgreSQL prints it.
 std::vector<std::string> parse_text_array(const pqxx::field& field);
 
-// Sends each payload (JSON, encoded as Oban encodes it) on "<prefix>.oban_<channel>", the
-// way Oban does: one pg_notify per payload in a single statement. Inside a transaction,
-// delivery waits for the commit.
-void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel,
-            const std::vector<std::string>& json_payloads);
-
 }  // namespace oban::db

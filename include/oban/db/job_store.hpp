@@ -23,15 +23,34 @@ struct FetchRequest {
   Timestamp now{};                                  // attempted_at, one value per batch
 };
 
-enum class AckKind { complete, error, discard, snooze, cancel };
+// How a run ends. `release` gives a job back untouched: available again, the attempt not
+// counted, no errors entry (a fetch that came back after stop(), a run that shutdown cut short).
+enum class AckKind { complete, error, discard, snooze, cancel, release };
 
-// The outcome of one run, as the completer writes it.
+// The outcome of one run, as the completer writes it. Every ack is guarded: it is written
+// only while the row is still `executing` under this attempt (attempt and attempted_by as
+// this run fetched them), so writing it again, or after the job was cancelled, rescued or
+// taken by another node, changes nothing. The one exception is Oban's: a cancel ack may
+// also land on a row Oban.cancel_job/1 already set `cancelled` while it ran (a pkill), once.
 struct JobAck {
   AckKind kind = AckKind::complete;
   std::int64_t id = 0;
+  int attempt = 0;            // the attempt this run is (as fetched)
+  std::string node;           // attempted_by[1] as fetched
+  std::string producer_uuid;  // attempted_by[2] as fetched
+  int errors_at_fetch = 0;    // how many errors entries the row had when fetched (the cancel guard)
   Timestamp at{};             // completed_at / discarded_at / cancelled_at
   Timestamp scheduled_at{};   // error: now + backoff; snooze: now + seconds
   std::string error_entry;    // error / discard / cancel: the JSON object appended to errors
+  bool counts_attempt = true; // error: false gives the attempt back (attempt - 1): the
+                              // infrastructure failed, not the job
+};
+
+// What reading an ack's row back says about it (after a commit was lost).
+enum class AckStatus {
+  landed,      // the row shows this ack
+  pending,     // still executing under this attempt: the ack is not written
+  superseded,  // the row moved on without it (cancelled, rescued, another run, deleted)
 };
 
 // A job moved by stage_jobs: its id, queue and the state it had before.
@@ -54,15 +73,28 @@ class JobStore {
   // in dispatch order.
   std::vector<Job> fetch_jobs(pqxx::connection& conn, const FetchRequest& request) const;
 
-  // Each writes every ack of its kind in the list (others are skipped) in one statement.
-  // No state guards, as in Oban.
-  void complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  void error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  void discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  void snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  void cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  // All of the above in one transaction: at most one statement per outcome kind.
-  void ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const;
+  // The rows `executing` under [node, producer_uuid] whose ids are not in `except`, in
+  // dispatch order: what a producer finds of its own after a lost connection.
+  std::vector<Job> owned_jobs(pqxx::transaction_base& tx, const std::string& queue, const std::string& node,
+                              const std::string& producer_uuid, const std::vector<std::int64_t>& except) const;
+
+  // Each writes every ack of its kind in the list (others are skipped) in one statement,
+  // guarded (see JobAck), and returns the ids it changed.
+  std::vector<std::int64_t> complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  std::vector<std::int64_t> error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  std::vector<std::int64_t> discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  std::vector<std::int64_t> snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  std::vector<std::int64_t> cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  std::vector<std::int64_t> release_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  // All of the above inside `tx`: at most one statement per outcome kind. Returns the ids
+  // written; the others were superseded (their rows moved on).
+  std::vector<std::int64_t> write_acks(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
+  // write_acks in a transaction of its own, committed.
+  std::vector<std::int64_t> ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const;
+  // Each ack's row read back, in the order given.
+  std::vector<AckStatus> ack_status(pqxx::connection& conn, const std::vector<JobAck>& acks) const;
+  // Locks the ack's row (SELECT ... FOR UPDATE) and says whether `ack` may be written now.
+  bool lock_for_ack(pqxx::transaction_base& tx, const JobAck& ack) const;
 
   // scheduled/retryable jobs due at `now` become available, latest first, up to `limit`.
   std::vector<StagedJob> stage_jobs(pqxx::transaction_base& tx, Timestamp now, int limit = 5000) const;

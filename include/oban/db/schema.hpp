@@ -1,5 +1,5 @@
 #pragma once
-// Oban's schema (migrations V1..V14, in this project's SQL) and Rindle's tables.
+// Oban's schema: migrations V1..V14, in this project's SQL.
 #include <string>
 
 #include <pqxx/pqxx>
@@ -26,11 +26,8 @@ struct MigrationResult {
 MigrationResult migrate(pqxx::connection& conn, const std::string& prefix,
                         int target = kCurrentSchemaVersion);
 
-// Throws std::runtime_error naming the version found and the command that fixes it when
-// the schema is older than kMinimumRunnableVersion.
+// Throws std::runtime_error naming the version found and the version needed when the
+// schema is older than kMinimumRunnableVersion.
 void require_runnable_schema(pqxx::connection& conn, const std::string& prefix);
-
-// Creates Rindle v0.1.5's media_assets and media_provider_assets in "<schema>".
-void install_rindle_tables(pqxx::connection& conn, const std::string& schema);
 
 }  // namespace oban::db

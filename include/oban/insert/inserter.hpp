@@ -7,16 +7,12 @@
 #include <pqxx/pqxx>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/insert_result.hpp"
 #include "oban/core/job.hpp"
 #include "oban/core/new_job.hpp"
 #include "oban/db/connection.hpp"
 
 namespace oban {
-
-struct InsertResult {
-  Job job;                // the inserted row, or for a conflict the existing (maybe replaced) row
-  bool conflict = false;  // true when a unique job already existed
-};
 
 class Inserter {
  public:
@@ -24,6 +20,8 @@ class Inserter {
   Inserter(db::ConnectionPool& pool, std::string prefix, const Clock& clock = SystemClock::instance(),
            int schema_version = 14);
 
+  // Each insert is reported as Oban's engine span: "engine:insert_job" for insert(),
+  // "engine:insert_all_jobs" for both insert_all()s.
   // One job in its own transaction; NOTIFY insert after commit when the job is available.
   // Throws std::invalid_argument listing every problem of an invalid job.
   InsertResult insert(const NewJob& job);
@@ -34,7 +32,7 @@ class Inserter {
 
   // The same inside the caller's transaction. Sends no notifications: call
   // notify_available after committing.
-  std::vector<InsertResult> insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs);
+  std::vector<InsertResult> insert_all(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);
 
   // NOTIFY insert {"queue": q} once per distinct queue of available results.
   void notify_available(const std::vector<InsertResult>& results);
@@ -42,6 +40,11 @@ class Inserter {
   const std::string& prefix() const { return prefix_; }
 
  private:
+  // One transaction per attempt, retried on transient errors; `operation` names the span
+  // whose ":retry" events report each retried attempt.
+  std::vector<InsertResult> insert_with_retry(const std::vector<NewJob>& jobs, const char* operation);
+  std::vector<InsertResult> insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);  // validated already
+
   db::ConnectionPool& pool_;
   std::string prefix_;
   const Clock& clock_;

@@ -1,10 +1,13 @@
 #pragma once
-// Small helpers to write JSON text. Strings are escaped per RFC 8259.
+// Small helpers to write JSON text. Strings are escaped per RFC 8259 and made safe for
+// jsonb (invalid UTF-8 and NUL become U+FFFD).
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "oban/core/value.hpp"
 
 namespace oban::json {
 
@@ -19,6 +22,7 @@ class ObjectWriter {
   ObjectWriter& add(std::string_view key, std::int64_t value);
   ObjectWriter& add(std::string_view key, int value) { return add(key, static_cast<std::int64_t>(value)); }
   ObjectWriter& add(std::string_view key, bool value);
+  ObjectWriter& add_value(std::string_view key, const Value& value);  // any JSON value: arrays, objects...
   ObjectWriter& add_raw(std::string_view key, std::string_view json);  // already-encoded JSON
   std::string str() const;
 

@@ -1,12 +1,39 @@
 #pragma once
 // Oban's Postgres notifier, the receiving side: one dedicated LISTEN connection for
 // "<prefix>.oban_<channel>", payloads decoded as Oban encodes them, handlers called on the
-// notifier thread. Reconnects with backoff and LISTENs again when the connection drops.
+// notifier thread.
+//
+// Liveness: a connection that a NAT or load balancer dropped silently (no FIN, no RST) looks
+// open forever, and the node would be deaf to pause, scale, pkill and leader messages. So the
+// notifier pings (SELECT 1) every ping_interval; a ping, LISTEN or connect that gets no
+// answer within its bound closes the connection and opens a new one, which LISTENs again
+// and tells the on_reconnect handlers (the node fetches at once, for what it missed). A dead
+// connection is therefore noticed within ping_interval + ping_timeout.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "oban/core/loop_health.hpp"
 
 namespace oban::notify {
+
+struct NotifierOptions {
+  // Opening the connection (TCP, TLS, authentication) takes at most this long.
+  std::chrono::milliseconds connect_timeout{10000};
+  // Time between pings. A trivial query every 10 s costs the server nothing.
+  std::chrono::milliseconds ping_interval{10000};
+  // A ping or LISTEN unanswered this long means the connection is dead. A healthy server
+  // answers SELECT 1 in well under a millisecond; 5 s leaves room for a loaded one.
+  std::chrono::milliseconds ping_timeout{5000};
+  // Waits between reconnection attempts, doubling from first_backoff up to max_backoff.
+  std::chrono::milliseconds first_backoff{100};
+  std::chrono::milliseconds max_backoff{5000};
+
+  // Every problem with these options, empty when valid.
+  std::vector<std::string> validate() const;
+};
 
 class Notifier {
  public:
@@ -16,18 +43,22 @@ class Notifier {
   // Called after every (re)connection, so listeners can resynchronise (e.g. fetch at once).
   using ReconnectHandler = std::function<void()>;
 
-  Notifier(std::string dsn, std::string prefix);
+  // Throws std::invalid_argument for invalid options.
+  Notifier(std::string dsn, std::string prefix, NotifierOptions options = {});
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
 
-  // Register before start(). `channel` is the short name: "insert", "signal", "leader".
+  // `channel` is the short name: "insert", "signal", "leader". Registered after start(),
+  // the notifier LISTENs on it at once.
   void listen(const std::string& channel, Handler handler);
   void on_reconnect(ReconnectHandler handler);
 
   void start();
-  void stop() noexcept;  // idempotent
+  void stop() noexcept;  // idempotent; prompt, also while connecting or waiting for a ping
   bool connected() const;
+  // The listening thread's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/loop_health.hpp"
 #include "oban/core/timestamp.hpp"
 
 namespace oban::db {
@@ -60,7 +61,8 @@ class Peer {
   // stop(), so a late message cannot make a stopped node leader again.
   void handle_leader_message(const std::string& json);
 
-  // Called with the new value whenever an election or resign() changes leadership.
+  // Called with the new value whenever an election or resign() changes leadership, after
+  // the change is reported as Oban's "peer:election:stop" event (leader, was_leader).
   // Set before start(); called on the thread that ran the election. A lease that merely
   // runs out on the clock flips is_leader() without a call; the next election reports it.
   void on_change(std::function<void(bool)> hook);
@@ -72,9 +74,12 @@ class Peer {
   void stop() noexcept;
 
   const PeerConfig& config() const { return config_; }
+  // The election loop's heartbeat, for the node's liveness check.
+  core::LoopHealth health() const;
 
  private:
-  void set_leadership(bool leader, Timestamp expires_at);
+  bool set_leadership(bool leader, Timestamp expires_at);  // true when leadership changed
+  void notify_change(bool leader);
 
   db::ConnectionPool& pool_;
   const PeerConfig config_;

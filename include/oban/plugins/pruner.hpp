@@ -1,6 +1,7 @@
 #pragma once
 // Oban's Pruner plugin (oban-protocol.md sections 3 and 10): the leader deletes finished
-// jobs older than max_age, at most `limit` per run.
+// jobs older than max_age, at most `limit` per run: over the whole table, as Oban does, or
+// only the jobs of some workers (a node beside an Elixir cluster leaves the rest alone).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -10,12 +11,10 @@
 
 #include "oban/core/clock.hpp"
 #include "oban/db/maintenance_store.hpp"
+#include "oban/plugins/plugin.hpp"
 
 namespace oban::db {
 class ConnectionPool;
-}
-namespace oban::core {
-class TimerLoop;
 }
 
 namespace oban::plugins {
@@ -25,30 +24,27 @@ struct PrunerConfig {
   std::chrono::milliseconds interval{30000};  // time between runs
   std::int64_t limit = 10000;                 // most jobs deleted per run
   std::chrono::seconds max_age{60};           // finished jobs older than this are deleted
+  db::WorkerScope workers;                    // whose jobs; nullopt = every job (Oban's scope)
 };
 
-class Pruner {
+class Pruner final : public Plugin {
  public:
-  // `is_leader` is asked before every timed run; only the leader prunes.
-  // Throws std::invalid_argument for a non-positive interval or limit, or a negative max_age.
-  Pruner(db::ConnectionPool& pool, PrunerConfig config, const Clock& clock, std::function<bool()> is_leader);
-  ~Pruner();  // stop()
-  Pruner(const Pruner&) = delete;
-  Pruner& operator=(const Pruner&) = delete;
+  // Throws std::invalid_argument for a non-positive interval, limit or max_age (Oban
+  // requires a positive max_age too).
+  Pruner(db::ConnectionPool& pool, PrunerConfig config, const Clock& clock);
 
   // One prune_jobs, regardless of leadership. Returns the deleted jobs. Throws on DB errors.
   std::vector<db::JobSummary> run_once();
 
-  // Runs every interval (the first after one interval, as Oban) while is_leader() says so.
-  void start();
-  void stop() noexcept;  // idempotent
+  std::string name() const override { return "Oban.Plugins.Pruner"; }
+  PluginReport run() override;  // {"pruned_count": n, "pruned_jobs": [{id, queue, state}]}
+  std::chrono::milliseconds next_delay() const override { return config_.interval; }
+  const PrunerConfig& config() const { return config_; }
 
  private:
   db::ConnectionPool& pool_;
   const PrunerConfig config_;
   const Clock& clock_;
-  const std::function<bool()> is_leader_;
-  std::unique_ptr<core::TimerLoop> loop_;
 };
 
 }  // namespace oban::plugins

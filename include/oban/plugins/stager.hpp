@@ -1,18 +1,26 @@
 #pragma once
-// Oban's Stager in global mode: on the leader, every tick, make due scheduled/retryable jobs
-// available and send `insert` {"queue": q} for every queue with available jobs, which is
-// the cluster-wide poll Elixir producers rely on. A thin timer around run_once().
+// Oban's Stager: on the leader, every tick, make due scheduled/retryable jobs available and,
+// in global mode, send `insert` {"queue": q} for every queue with available jobs, which is
+// the cluster-wide poll Elixir producers rely on. A plugin around run_once().
+//
+// With a connectivity source (the Sonar) it picks its mode as Oban's does each tick:
+// clustered -> global, isolated -> local, solitary -> global on the leader and local
+// elsewhere, unknown -> unchanged; each change is Oban's "stager:switch" event {"mode"}.
+// In local mode the leader stages but sends no notifications (nobody would hear them) and
+// only wakes this node's producers; a non-leader in local mode has nothing more to do, as
+// our producers poll every poll_interval anyway (what Oban's local mode adds). It then
+// runs on every node and asks `is_leader` itself, as Oban's Stager does.
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/connectivity.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
+#include "oban/plugins/plugin.hpp"
 
 namespace oban::plugins {
 
@@ -24,42 +32,52 @@ struct StagerConfig {
 };
 
 struct StageResult {
-  bool leader = false;                           // false: nothing was done
   std::vector<db::StagedJob> staged;             // jobs made available
   std::vector<std::string> available_queues;     // queues with available jobs (all notified)
 };
 
-class Stager {
+class Stager final : public Plugin {
  public:
-  using LeaderCheck = std::function<bool()>;
-  // Called after each tick with the queues that have available jobs, for in-process wakeups.
+  // Called after each run with the queues that have available jobs, for in-process wakeups.
   using AvailableHandler = std::function<void(const std::vector<std::string>& queues)>;
 
   Stager(StagerConfig config, db::ConnectionPool& pool, const Clock& clock = SystemClock::instance(),
-         LeaderCheck is_leader = {}, AvailableHandler on_available = {});
-  ~Stager();
-  Stager(const Stager&) = delete;
-  Stager& operator=(const Stager&) = delete;
+         AvailableHandler on_available = {});
 
-  // One tick: stage_jobs, check_available and the notifications in one transaction.
+  // Switches modes from now on by `connectivity` (the Sonar's status), and runs on every
+  // node, staging only while `is_leader`. `node` names this node in stager:switch events.
+  // Call before the stager's runner starts. Without it: always global, leader only.
+  void follow(std::function<core::Connectivity()> connectivity, std::function<bool()> is_leader, std::string node);
+
+  // One tick, regardless of leadership: stage_jobs, check_available and (in global mode)
+  // the notifications in one transaction.
   StageResult run_once();
-  void start();
-  void stop() noexcept;
+
+  // Whether it is in local mode now.
+  bool local_mode() const { return local_.load(); }
+
+  std::string name() const override { return "Oban.Stager"; }
+  // {"leader", "mode", "staged_count", "available_queues"}, then the wakeups.
+  PluginReport run() override;
+  // With its own is_leader it runs everywhere (to keep its mode), else only on the leader.
+  bool leader_only() const override { return !is_leader_; }
+  std::chrono::milliseconds next_delay() const override { return config_.interval; }
+  std::chrono::milliseconds first_delay() const override { return std::chrono::milliseconds{0}; }
+  telemetry::Level report_level() const override { return telemetry::Level::debug; }
 
  private:
-  void loop();
-
   StagerConfig config_;
   db::ConnectionPool& pool_;
   const Clock& clock_;
-  LeaderCheck is_leader_;
-  AvailableHandler on_available_;
-  db::JobStore store_;
+  void update_mode();
+  bool leads() const;
 
-  std::mutex mutex_;  // guards stopping_
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  AvailableHandler on_available_;
+  std::function<core::Connectivity()> connectivity_;
+  std::function<bool()> is_leader_;
+  std::string node_;
+  db::JobStore store_;
+  std::atomic<bool> local_{false};  // Oban starts in global mode
 };
 
 }  // namespace oban::plugins

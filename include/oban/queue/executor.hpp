@@ -15,12 +15,26 @@ namespace oban::queue {
 
 // What happened to one run, before it becomes an ack.
 struct Execution {
-  enum class Kind { success, failure, cancel, snooze, discard };
+  enum class Kind {
+    success,
+    failure,
+    cancel,
+    snooze,
+    discard,
+    infrastructure,  // the database failed under perform (a lost connection, a pool timeout, an
+                     // in-doubt commit): retried without counting the attempt, a few times
+    superseded,      // the attempt was over before perform could commit (AttemptEnded): no ack
+  };
   Kind kind = Kind::success;
-  std::string error;                 // the errors entry text for failure/cancel/discard
+  std::string error;                 // the errors entry text for failure/cancel/discard/infrastructure
   std::int64_t snooze_seconds = 0;   // for snooze
   std::shared_ptr<Worker> worker;    // null when the worker is unknown (default backoff applies)
 };
+
+// How many times in a row one attempt may fail on the infrastructure without being
+// counted; after that it counts like any failure, so a job that always breaks its
+// connection still ends.
+inline constexpr int kMaxUncountedFailures = 3;
 
 // Elixir's inspect/1 of a string: "text" with \" \\ \n \t ... escapes and \#{.
 std::string elixir_string_literal(std::string_view text);
@@ -36,13 +50,16 @@ class Executor {
 
   std::shared_ptr<Worker> resolve(const Job& job) const { return registry_.find(job.worker); }
 
-  // Runs perform on the calling thread. Never throws.
-  Execution execute(const Job& job, std::stop_token stop) const { return run(job, resolve(job), std::move(stop)); }
-  // The same with the worker already resolved (null: unknown worker).
-  static Execution run(const Job& job, const std::shared_ptr<Worker>& worker, std::stop_token stop);
+  // Runs perform on the calling thread. Never throws. `ack` (may be null) is what
+  // JobContext::transaction writes through. Args that are not a JSON object cancel the job
+  // before perform: no retry could fix them.
+  static Execution run(const Job& job, const std::shared_ptr<Worker>& worker, std::stop_token stop,
+                       TransactionalAck* ack = nullptr);
+  // What a worker's result means.
+  static Execution from_result(const Job& job, const std::shared_ptr<Worker>& worker, const JobResult& result);
 
-  // The ack for an execution at `now`: failures retry (worker backoff) while
-  // attempt < max_attempts and are discarded after that.
+  // The ack for an execution at `now` (not for `superseded`, which writes none): failures
+  // retry (worker backoff) while attempt < max_attempts and are discarded after that.
   static db::JobAck to_ack(const Job& job, const Execution& execution, Timestamp now);
 
  private:

@@ -1,27 +1,36 @@
 #pragma once
-// One per queue: fetches up to `limit - running` jobs when woken (an insert notification for
-// its queue, a job's ack written, a signal, or the poll timer), runs them on the thread pool
-// and hands their outcomes to the completer. A job's slot is freed only once its ack is
-// written, so it can never be fetched twice by a live node. No transaction stays open while
-// a job runs.
+// One per queue: fetches jobs when woken (an insert notification for its queue, a slot
+// freed, a signal, or the poll timer), runs them on the thread pool and hands their
+// outcomes to the completer. No transaction stays open while a job runs.
+//
+// Bounds:
+// - at most `limit` performs run at once; a slot is held until perform returns, even after
+//   a timeout or a pkill decided the job's ack (a thread that cannot be stopped still counts);
+// - at most max_held(limit) = limit + max(limit, 100) rows are held `executing` (performs
+//   running + acks not yet written): slow or refused acks slow fetching instead of piling
+//   up. The headroom lets a healthy commit's latency overlap the next fetches.
+// After a fetch that may have committed without its answer arriving (a lost connection),
+// the producer reads back the rows `executing` under its own [node, uuid] that it is not
+// running and runs those that fit its demand, releasing the rest: none is left for the
+// Lifeline.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <stop_token>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oban/core/clock.hpp"
+#include "oban/core/timer_loop.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 #include "oban/queue/completer.hpp"
 #include "oban/queue/executor.hpp"
+#include "oban/queue/job_run.hpp"
 #include "oban/queue/thread_pool.hpp"
 
 namespace oban::queue {
@@ -39,25 +48,56 @@ struct ProducerConfig {
 // A random UUID v4, lowercase and hyphenated.
 std::string random_uuid();
 
+// The most rows a producer of `limit` holds executing: `limit` performs plus acks not yet
+// written, at least kAckHeadroom of them (one ack round trip at a small limit's fetch rate).
+inline constexpr int kAckHeadroom = 100;
+int max_held(int limit);
+
+// A producer's state as Oban's check_queue/1 returns it (and oban_met gossips it).
+struct ProducerCheck {
+  std::string queue;
+  std::string node;
+  std::string uuid;
+  int limit = 0;
+  bool paused = false;
+  std::vector<std::int64_t> running;               // ids of the jobs whose perform runs here
+  Timestamp started_at{};
+  Timestamp updated_at{};                          // start, then each signal that changed it
+  std::optional<Timestamp> shutdown_started_at;    // set (and paused) once stop() began
+  std::chrono::milliseconds refresh_interval{60000};
+  bool local_only = false;                         // a scale signal sent with local_only: true
+};
+
 class Producer {
  public:
-  Producer(ProducerConfig config, db::ConnectionPool& pool, const db::JobStore& store, const Executor& executor,
-           const WorkerRegistry& registry, Completer& completer, ThreadPool& threads,
+  Producer(ProducerConfig config, std::shared_ptr<db::ConnectionPool> pool, std::shared_ptr<const db::JobStore> store,
+           const Executor& executor, const WorkerRegistry& registry, Completer& completer, ThreadPool& threads,
            const Clock& clock = SystemClock::instance());
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
   void start();
-  // Stops fetching, waits up to `grace` for running jobs and their acks, then leaves the
-  // rest executing (their stop tokens are requested; the Lifeline rescues them). Idempotent.
-  void stop(std::chrono::milliseconds grace) noexcept;
+  // Shutdown, in three calls so that many producers drain in parallel. begin_stop() pauses
+  // and stops fetching, at once. await_grace() waits for a fetch in flight (whose jobs are
+  // released, not run), then until `grace` for running jobs and their acks, and reports the
+  // jobs still running then as Oban does ("queue:shutdown", their ids as "orphaned"); the
+  // check still shows them running. finish_stop() asks those performs to stop (their stop
+  // tokens) and waits until `hard` for them to return; then gives up on the rest: their rows
+  // are released (available again, the attempt not counted, "queue:released") and their
+  // threads, which cannot be killed, touch nothing of the producer. It returns how many
+  // performs it gave up on. All idempotent; finish_stop() awaits the grace if not done yet.
+  void begin_stop() noexcept;
+  void await_grace(std::chrono::steady_clock::time_point grace) noexcept;
+  std::size_t finish_stop(std::chrono::steady_clock::time_point hard) noexcept;
+  void stop(std::chrono::milliseconds grace, std::chrono::milliseconds hard = std::chrono::milliseconds{0}) noexcept;
 
   // Wakeups and signals; all are cheap and thread-safe.
   void wake();
   void pause();
   void resume();
-  void scale(int limit);
+  // A scale signal; `local_only` is kept in the check as Oban keeps the signal's keys.
+  void scale(int limit, bool local_only = false);
   // Cancels a job running here (stop token requested, acked cancelled with
   // {:cancel, :shutdown}). False when the job is not running here.
   bool pkill(std::int64_t job_id);
@@ -66,45 +106,70 @@ class Producer {
   const std::string& uuid() const { return config_.uuid; }
   int limit() const;
   bool paused() const;
-  int running() const;       // jobs fetched whose ack is not written yet
+  int running() const;     // rows held executing: performs running + acks not written yet
+  int performing() const;  // performs running (slots in use), timed-out or pkilled ones included
   std::uint64_t fetches() const;  // fetch statements sent, for tests and metrics
   bool fetching() const;          // a fetch is in flight (one started before a pause still lands)
+  std::size_t stragglers() const;  // performs given up on at stop that have not returned yet
+  ProducerCheck check() const;
+  core::LoopHealth health() const { return loop_.health(); }  // for the node's liveness check
 
  private:
-  struct Run;
-  void loop();
-  void fetch(std::unique_lock<std::mutex>& lock);
-  void launch(const std::shared_ptr<Run>& run);
-  void finish(const std::shared_ptr<Run>& run, const Execution& execution);
-  void expire_timeouts();
-  std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
+  struct Slot {
+    std::shared_ptr<JobRun> run;
+    bool returned = false;  // perform returned (or never started)
+    bool acked = false;     // its ack is resolved
+    bool timed_out = false; // its worker timeout fired (the run's deadline never changes)
+  };
+  std::chrono::steady_clock::duration step();
+  int demand() const;  // called with mutex_ held
+  void fetch(std::unique_lock<std::mutex>& lock, int demand);
+  void reconcile(std::unique_lock<std::mutex>& lock, bool adopt);
+  void adopt(std::vector<Job> jobs, bool run_them);  // called with mutex_ held
+  std::shared_ptr<JobRun> make_run(Job job) const;
+  void launch(const std::shared_ptr<JobRun>& run);    // called with mutex_ held
+  // Decides the run's ack (caller holds run->mutex and has set run->decided).
+  void submit(const std::shared_ptr<JobRun>& run, const Execution& execution);
+  // Gives the row back untouched; `ran` is set when perform ran (for job:stop). The caller
+  // holds run->mutex (or owns the run alone).
+  void release(const std::shared_ptr<JobRun>& run, const std::optional<Execution>& ran = std::nullopt);
+  void performed(const std::shared_ptr<JobRun>& run, const Execution& execution);  // caller holds run->mutex
   void acked(std::int64_t id);
-  void performed(std::int64_t id);
+  void expire_timeouts();
+  std::vector<std::shared_ptr<JobRun>> performing_runs() const;  // called with mutex_ held
 
   ProducerConfig config_;
-  db::ConnectionPool& pool_;
-  const db::JobStore& store_;
+  std::shared_ptr<db::ConnectionPool> pool_;
+  std::shared_ptr<const db::JobStore> store_;
   const Executor& executor_;
   const WorkerRegistry& registry_;
   Completer& completer_;
   ThreadPool& threads_;
   const Clock& clock_;
+  // Performs given up on at stop and still running; shared with their threads.
+  std::shared_ptr<std::atomic<std::size_t>> stragglers_ = std::make_shared<std::atomic<std::size_t>>(0);
 
-  mutable std::mutex mutex_;  // guards everything below
-  std::condition_variable cv_;
-  std::map<std::int64_t, std::shared_ptr<Run>> running_;
-  // Ids in running_ whose perform returned and whose ack is with the completer: they no
-  // longer hold one of the limit's slots, so the next fetch overlaps their ack write.
-  std::set<std::int64_t> performed_;
+  mutable std::mutex mutex_;  // guards everything below; never taken before a run's mutex
+  std::condition_variable changed_;  // a slot freed, an ack resolved, a fetch ended
+  std::map<std::int64_t, Slot> slots_;  // every row held executing
+  int performing_ = 0;                  // slots whose perform has not returned
   int limit_;
   bool paused_;
-  bool wake_ = true;       // a fetch is wanted
-  bool draining_ = false;  // stop() called: no more fetching
-  bool stopping_ = false;  // the loop should end
-  int failures_ = 0;       // consecutive fetch failures, for backoff
-  std::uint64_t fetches_ = 0;
+  bool wake_ = true;        // a fetch is wanted
+  bool draining_ = false;   // begin_stop() called: no more fetching
+  bool graced_ = false;     // await_grace() done
+  bool finished_ = false;   // finish_stop() done
   bool fetching_ = false;
-  std::thread thread_;
+  bool reconcile_ = false;  // a fetch may have committed unseen: read our rows back
+  int failures_ = 0;        // consecutive fetch failures, for backoff
+  std::uint64_t fetches_ = 0;
+  std::chrono::steady_clock::time_point next_poll_{};
+  std::chrono::steady_clock::time_point next_fetch_{};  // cooldown or backoff: no fetch before
+  Timestamp started_at_{};
+  Timestamp updated_at_{};
+  std::optional<Timestamp> shutdown_started_at_;
+  bool local_only_ = false;
+  core::TimerLoop loop_;  // last: stopped before the members it uses go
 };
 
 }  // namespace oban::queue

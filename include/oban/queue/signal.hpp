@@ -11,6 +11,7 @@ struct Signal {
   std::optional<std::string> queue;    // a queue name, or "*" for every queue
   std::optional<std::string> ident;    // absent: every node; "any"; or "<name>.<node>"
   std::optional<int> limit;            // scale
+  std::optional<bool> local_only;      // scale / pause / resume sent with local_only: true
   std::optional<std::int64_t> job_id;  // pkill
 
   // Whether this message is meant for a node whose idents are `idents` ("Oban.<node>"...).

@@ -14,7 +14,9 @@ class ThreadPool {
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
-  void submit(std::function<void()> task);
+  // Runs `task` on an idle thread, or a new one. False (and `task` dropped) when no thread
+  // could be had: the caller still owns the work. Never throws for lack of threads.
+  bool submit(std::function<void()> task);
   // Runs what is queued, waits until `deadline` for threads to finish, then detaches the
   // ones still stuck in a task (they hold only what their task owns). Idempotent.
   void shutdown(std::chrono::steady_clock::time_point deadline) noexcept;

@@ -5,13 +5,16 @@
 // Seams for the cluster duties (leader election, cron, pruner, lifeline): set_leader_check()
 // decides whether this node stages; notifier() accepts more listen() registrations (also
 // after start()); pool() and clock() are shared.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "oban/client/client.hpp"
 #include "oban/core/clock.hpp"
+#include "oban/core/loop_health.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 #include "oban/notify/notifier.hpp"
@@ -31,11 +34,21 @@ namespace plugins {
 class Cron;
 class Pruner;
 class Lifeline;
+class UnknownWorkerWatch;
+class Plugin;
+class PluginRunner;
 }  // namespace plugins
 class Inserter;
+namespace observe {
+class Sonar;
+class Gossip;
+}  // namespace observe
 
 // "<hostname>-<pid>": never an Elixir node name.
 std::string default_node_name();
+
+// The pool settings a node's config asks for (for other pools beside the node's own).
+db::PoolOptions pool_options(const NodeConfig& config);
 
 class Node {
  public:
@@ -54,9 +67,15 @@ class Node {
   // Validates the config (throws std::invalid_argument listing every problem), checks the
   // schema (require_runnable_schema), then starts everything.
   void start();
-  // Stops fetching, waits up to shutdown_grace for running jobs and their acks, leaves the
-  // rest executing, and returns. Idempotent.
+  // Stops fetching, waits up to shutdown_grace for running jobs and their acks, then asks
+  // the rest to stop and waits up to shutdown_hard_deadline more; what still runs then is
+  // given up (its row released for another run) and stop() returns after writing the last
+  // acks (at most a few seconds more). Idempotent.
   void stop() noexcept;
+  // Performs given up on by stop() that have not returned yet. Their threads touch nothing
+  // of the node, but they still use their worker and whatever it uses: keep that alive, or
+  // end the process (rindle-worker exits).
+  std::size_t stragglers() const;
 
   const NodeConfig& config() const { return config_; }
   const std::string& name() const { return config_.node; }
@@ -70,11 +89,28 @@ class Node {
   plugins::Stager& stager() { return *stager_; }
   // Inserts jobs into this node's prefix (available after start()).
   Inserter& inserter() { return *inserter_; }
+  // Inserts and signals on this node's database and prefix, also before start(); its
+  // local_only signals address this node.
+  Client& client() { return *client_; }
   peer::Peer* peer() { return peer_.get(); }
   plugins::Cron* cron() { return cron_.get(); }
   plugins::Pruner* pruner() { return pruner_.get(); }
   plugins::Lifeline* lifeline() { return lifeline_.get(); }
+  plugins::UnknownWorkerWatch* unknown_worker_watch() { return unknown_worker_watch_.get(); }
   bool running() const { return started_ && !stopped_; }
+  // Null before start() (and the Sonar when notifications or config.sonar are off). The
+  // completer holds the acks not written yet: pending(), held().
+  const queue::Completer* completer() const { return completer_.get(); }
+  const observe::Sonar* sonar() const { return sonar_.get(); }
+  // Every producer's check_queue map (what gossip sends), in queue order.
+  std::vector<queue::ProducerCheck> checks() const;
+  // The heartbeat of every loop the node runs (completer, producers, notifier, peer,
+  // plugins, Sonar, gossip), for a liveness check. Empty before start().
+  std::vector<core::LoopHealth> loops() const;
+
+  // Runs `plugin` on this node as well: started after the built-in ones, stopped before
+  // them, on the same runner (leadership, telemetry). Call before start().
+  void add_plugin(std::unique_ptr<plugins::Plugin> plugin);
 
   // Applies one decoded `signal` payload (what the notifier handler does). Malformed
   // payloads are logged and ignored.
@@ -84,27 +120,46 @@ class Node {
 
  private:
   void start_cluster_duties();
+  void report_plugin_settings() const;
+  void start_observers();
 
   NodeConfig config_;
   WorkerRegistry& registry_;
   const Clock& clock_;
   std::function<bool()> is_leader_;
 
-  std::unique_ptr<db::ConnectionPool> pool_;
+  std::shared_ptr<db::ConnectionPool> pool_;  // shared with the runs' transactional acks
   std::unique_ptr<notify::Notifier> notifier_;
-  db::JobStore store_;
+  std::shared_ptr<const db::JobStore> store_;  // shared with the runs' transactional acks
   queue::Executor executor_;
   queue::ThreadPool threads_;
   std::unique_ptr<queue::Completer> completer_;
   std::map<std::string, std::unique_ptr<queue::Producer>> producers_;
   std::unique_ptr<plugins::Stager> stager_;
   std::unique_ptr<Inserter> inserter_;
+  std::unique_ptr<Client> client_;
   std::unique_ptr<peer::Peer> peer_;
   std::unique_ptr<plugins::Cron> cron_;
   std::unique_ptr<plugins::Pruner> pruner_;
   std::unique_ptr<plugins::Lifeline> lifeline_;
-  bool started_ = false;
-  bool stopped_ = false;
+  std::unique_ptr<plugins::UnknownWorkerWatch> unknown_worker_watch_;
+  std::vector<std::unique_ptr<plugins::Plugin>> extra_plugins_;  // from add_plugin()
+  // One runner per plugin in start order (stager, pruner, lifeline, cron, unknown-worker
+  // watch, extras); stopped in
+  // reverse. cron_runner_ points into it.
+  std::vector<std::unique_ptr<plugins::PluginRunner>> runners_;
+  plugins::PluginRunner* cron_runner_ = nullptr;
+  // Sonar and gossip run while the queues drain at shutdown (the last check shows it), so
+  // they have runners of their own, stopped after the producers.
+  std::unique_ptr<observe::Sonar> sonar_;
+  std::unique_ptr<observe::Gossip> gossip_;
+  std::unique_ptr<plugins::PluginRunner> sonar_runner_;
+  std::unique_ptr<plugins::PluginRunner> gossip_runner_;
+  // Read by other threads (an HTTP probe): atomic. `up_` is set once start() has built
+  // everything, so loops() and checks() never look at containers still being filled.
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> up_{false};
 };
 
 }  // namespace oban

@@ -1,23 +1,22 @@
 #include "oban/core/timer_loop.hpp"
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
 
 namespace oban::core {
 
-TimerLoop::TimerLoop(std::string name, Delay delay, Tick tick, bool tick_at_start)
-    : name_(std::move(name)), delay_(std::move(delay)), tick_(std::move(tick)), tick_at_start_(tick_at_start) {}
+TimerLoop::TimerLoop(std::string name, Step step) : name_(std::move(name)), step_(std::move(step)) {}
 
 TimerLoop::~TimerLoop() { stop(); }
 
-void TimerLoop::start() {
+void TimerLoop::start(std::chrono::milliseconds first_delay) {
   std::lock_guard control{control_mutex_};
   if (thread_.joinable()) return;
   {
     std::lock_guard lock{mutex_};
     stopping_ = false;
-    woken_ = tick_at_start_;
+    woken_ = false;
   }
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this, first_delay] { run(std::chrono::steady_clock::duration{first_delay}); });
   running_ = true;
 }
 
@@ -43,31 +42,26 @@ void TimerLoop::wake() {
 
 bool TimerLoop::running() const { return running_; }
 
-void TimerLoop::run() {
+void TimerLoop::run(std::chrono::steady_clock::duration delay) {
   std::unique_lock lock{mutex_};
-  while (!stopping_) {
-    if (!woken_) {
-      std::chrono::milliseconds delay{0};
-      lock.unlock();
-      try {
-        delay = delay_();
-      } catch (const std::exception& error) {
-        spdlog::error("timer_loop_delay_failed loop={} error={}", name_, error.what());
-        delay = std::chrono::milliseconds{1000};
-      }
-      lock.lock();
-      cv_.wait_for(lock, delay, [this] { return stopping_ || woken_; });
-      if (stopping_) break;
-    }
+  for (;;) {
+    last_beat_ = std::chrono::steady_clock::now();
+    if (delay.count() > 0) cv_.wait_for(lock, delay, [this] { return stopping_ || woken_; });
+    if (stopping_) break;
     woken_ = false;
     lock.unlock();
+    in_step_ = true;
+    last_beat_ = std::chrono::steady_clock::now();
     try {
-      tick_();
+      delay = step_();
     } catch (const std::exception& error) {
-      spdlog::error("timer_loop_tick_failed loop={} error={}", name_, error.what());
+      telemetry::emit("loop:exception", telemetry::Level::error, {{"loop", name_}, {"error", error.what()}});
+      delay = kRetryAfterError;
     } catch (...) {
-      spdlog::error("timer_loop_tick_failed loop={} error=unknown", name_);
+      telemetry::emit("loop:exception", telemetry::Level::error, {{"loop", name_}, {"error", "unknown exception"}});
+      delay = kRetryAfterError;
     }
+    in_step_ = false;
     lock.lock();
   }
 }

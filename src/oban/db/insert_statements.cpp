@@ -11,9 +11,6 @@
 namespace oban::db {
 namespace {
 
-using insert::MapMatch;
-using insert::PreparedJob;
-
 std::atomic<std::uint64_t> statement_counter{0};
 
 // Positional parameters of a statement whose text is built on the fly.
@@ -62,7 +59,7 @@ std::vector<std::string> state_names(const std::vector<JobState>& states) {
 }
 
 // The unique condition of candidate `c` against row `r` (a table row or a planned one).
-std::string unique_condition(const insert::UniqueCheck& check, const std::string& r, const std::string& states) {
+std::string unique_condition(const UniqueCheck& check, const std::string& r, const std::string& states) {
   std::string sql = r + ".state" + states;
   if (check.cutoff) {
     const char* column = check.timestamp == UniqueTimestamp::scheduled_at ? ".scheduled_at" : ".inserted_at";

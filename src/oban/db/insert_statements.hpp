@@ -9,7 +9,7 @@
 #include <pqxx/pqxx>
 
 #include "oban/core/job.hpp"
-#include "oban/insert/prepared_job.hpp"
+#include "oban/db/job_insert_row.hpp"
 
 namespace oban::db {
 
@@ -25,7 +25,7 @@ std::uint64_t insert_statement_count();
 
 // Takes pg_advisory_xact_lock(kUniqueLockNamespace, key) for the distinct keys of the
 // unique jobs among `jobs`, in ascending key order so two batches never deadlock. Blocks.
-void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<insert::PreparedJob>& jobs, std::size_t begin,
+void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>& jobs, std::size_t begin,
                       std::size_t end);
 
 struct UniqueMatch {
@@ -37,18 +37,18 @@ struct UniqueMatch {
 // For every unique job in [begin, end): a row in the table that its check matches, and
 // which earlier jobs of the same range it would match once inserted. One statement.
 std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const std::string& prefix,
-                                             const std::vector<insert::PreparedJob>& jobs, std::size_t begin,
+                                             const std::vector<PreparedJob>& jobs, std::size_t begin,
                                              std::size_t end);
 
 // Inserts `jobs` in one INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING RETURNING
 // (priority and scheduled_at listed only when a job gives them, as Ecto writes them).
 // Rows come back in the order of `jobs`, their ids ascending in that order.
 std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
-                             const std::vector<const insert::PreparedJob*>& jobs);
+                             const std::vector<const PreparedJob*>& jobs);
 
 // Overwrites `fields` of row `id` from `job` (state untouched) and returns the row.
 // Throws std::runtime_error when the row is gone (Elixir: Ecto.StaleEntryError).
 Job replace_job(pqxx::transaction_base& tx, const std::string& prefix, std::int64_t id,
-                const insert::PreparedJob& job, const std::vector<ReplaceField>& fields);
+                const PreparedJob& job, const std::vector<ReplaceField>& fields);
 
 }  // namespace oban::db

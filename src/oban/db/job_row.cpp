@@ -1,8 +1,6 @@
 #include "oban/db/job_row.hpp"
 
 #include "oban/db/identifiers.hpp"
-#include "oban/json/json_writer.hpp"
-#include "oban/notify/payload_codec.hpp"
 
 namespace oban::db {
 namespace {
@@ -81,16 +79,6 @@ std::vector<std::string> parse_text_array(const pqxx::field& field) {
     if (kind == pqxx::array_parser::string_value) items.push_back(value);
   }
   return items;
-}
-
-void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel_name,
-            const std::vector<std::string>& json_payloads) {
-  if (json_payloads.empty()) return;
-  std::vector<std::string> encoded;
-  encoded.reserve(json_payloads.size());
-  for (const auto& payload : json_payloads) encoded.push_back(notify::encode_payload(payload));
-  tx.exec_params("SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
-                 channel(prefix, channel_name), json::string_array(encoded));
 }
 
 }  // namespace oban::db

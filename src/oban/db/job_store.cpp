@@ -30,22 +30,79 @@ std::vector<const JobAck*> of_kind(const std::vector<JobAck>& acks, AckKind kind
   return out;
 }
 
+std::string int_array_literal(const std::vector<int>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += std::to_string(items[i]);
+  }
+  return out + "}";
+}
+
+// The parameters of a batch of acks, one array per column, bound as $1..$9 in this order.
 struct Columns {
   std::vector<std::int64_t> ids;
+  std::vector<int> attempts;
+  std::vector<std::string> nodes;
+  std::vector<std::string> uuids;
   std::vector<std::string> ats;
   std::vector<std::string> scheduled;
   std::vector<std::string> entries;
+  std::vector<int> errors;     // errors entries at fetch (the cancel guard)
+  std::vector<int> uncounted;  // 1: give the attempt back
 };
 
 Columns columns(const std::vector<const JobAck*>& acks) {
   Columns c;
   for (const auto* ack : acks) {
     c.ids.push_back(ack->id);
+    c.attempts.push_back(ack->attempt);
+    c.nodes.push_back(ack->node);
+    c.uuids.push_back(ack->producer_uuid);
     c.ats.push_back(format_sql_timestamp(ack->at));
     c.scheduled.push_back(format_sql_timestamp(ack->scheduled_at));
-    c.entries.push_back(ack->error_entry);
+    c.entries.push_back(ack->error_entry.empty() ? "{}" : ack->error_entry);
+    c.errors.push_back(ack->errors_at_fetch);
+    c.uncounted.push_back(ack->counts_attempt ? 0 : 1);
   }
   return c;
+}
+
+// Every ack statement reads the same nine columns, so one binding serves them all.
+constexpr const char* kAckValues =
+    " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::jsonb[],"
+    " $8::int[], $9::int[]) AS v(id, attempt, node, uuid, at, scheduled_at, entry, errors, uncounted)"
+    " WHERE o.id = v.id AND o.attempt = v.attempt AND o.attempted_by = ARRAY[v.node, v.uuid]";
+// The row is still this run's.
+constexpr const char* kStillExecuting = " AND o.state = 'executing'";
+// ...or, for a cancel, Oban.cancel_job/1 cancelled it while it ran and no entry was added since.
+constexpr const char* kExecutingOrCancelledWithoutEntry =
+    " AND (o.state = 'executing' OR (o.state = 'cancelled' AND coalesce(cardinality(o.errors), 0) = v.errors))";
+
+std::vector<std::int64_t> write_guarded(pqxx::transaction_base& tx, const std::string& name, const std::string& sql,
+                                        const std::vector<const JobAck*>& batch) {
+  tx.conn().prepare(name, sql + " RETURNING o.id");
+  const auto c = columns(batch);
+  std::vector<std::int64_t> written;
+  for (const auto& row :
+       tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts), text_array_literal(c.nodes),
+                        text_array_literal(c.uuids), text_array_literal(c.ats), text_array_literal(c.scheduled),
+                        text_array_literal(c.entries), int_array_literal(c.errors), int_array_literal(c.uncounted))) {
+    written.push_back(row[0].as<std::int64_t>());
+  }
+  return written;
+}
+
+const char* state_after(AckKind kind) {
+  switch (kind) {
+    case AckKind::complete: return "completed";
+    case AckKind::error: return "retryable";
+    case AckKind::discard: return "discarded";
+    case AckKind::snooze: return "scheduled";
+    case AckKind::cancel: return "cancelled";
+    case AckKind::release: return "available";
+  }
+  return "completed";
 }
 
 }  // namespace
@@ -88,79 +145,151 @@ std::vector<Job> JobStore::fetch_jobs(pqxx::connection& conn, const FetchRequest
   return jobs;
 }
 
-void JobStore::complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+std::vector<Job> JobStore::owned_jobs(pqxx::transaction_base& tx, const std::string& queue, const std::string& node,
+                                     const std::string& producer_uuid, const std::vector<std::int64_t>& except) const {
+  const auto name = statement_name("owned_jobs", prefix_);
+  prepare(tx.conn(), name,
+          "SELECT " + job_columns("o") + " FROM " + table_ +
+              " AS o WHERE o.state = 'executing' AND o.queue = $1 AND o.attempted_by = $2::text[]"
+              " AND NOT (o.id = ANY($3::bigint[])) ORDER BY o.priority, o.scheduled_at, o.id");
+  std::vector<Job> jobs;
+  for (const auto& row :
+       tx.exec_prepared(name, queue, text_array_literal({node, producer_uuid}), bigint_array_literal(except))) {
+    jobs.push_back(read_job(row));
+  }
+  return jobs;
+}
+
+std::vector<std::int64_t> JobStore::complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
   const auto batch = of_kind(acks, AckKind::complete);
-  if (batch.empty()) return;
-  const auto name = statement_name("complete_job", prefix_);
-  prepare(tx.conn(), name,
-          "UPDATE " + table_ +
-              " AS o SET state = 'completed', completed_at = v.at "
-              "FROM unnest($1::bigint[], $2::timestamp[]) AS v(id, at) WHERE o.id = v.id");
-  const auto c = columns(batch);
-  tx.exec_prepared(name, bigint_array_literal(c.ids), text_array_literal(c.ats));
+  if (batch.empty()) return {};
+  return write_guarded(tx, statement_name("complete_job", prefix_),
+                       "UPDATE " + table_ + " AS o SET state = 'completed', completed_at = v.at" + kAckValues +
+                           kStillExecuting,
+                       batch);
 }
 
-void JobStore::error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+std::vector<std::int64_t> JobStore::error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
   const auto batch = of_kind(acks, AckKind::error);
-  if (batch.empty()) return;
-  const auto name = statement_name("error_job", prefix_);
-  prepare(tx.conn(), name,
-          "UPDATE " + table_ +
-              " AS o SET state = 'retryable', errors = o.errors || ARRAY[v.entry], scheduled_at = v.scheduled_at "
-              "FROM unnest($1::bigint[], $2::timestamp[], $3::jsonb[]) AS v(id, scheduled_at, entry) "
-              "WHERE o.id = v.id");
-  const auto c = columns(batch);
-  tx.exec_prepared(name, bigint_array_literal(c.ids), text_array_literal(c.scheduled), text_array_literal(c.entries));
+  if (batch.empty()) return {};
+  // An infrastructure failure gives its attempt back (uncounted = 1); the entry still tells.
+  return write_guarded(tx, statement_name("error_job", prefix_),
+                       "UPDATE " + table_ +
+                           " AS o SET state = 'retryable', errors = o.errors || ARRAY[v.entry], "
+                           "scheduled_at = v.scheduled_at, attempt = o.attempt - v.uncounted" +
+                           kAckValues + kStillExecuting,
+                       batch);
 }
 
-void JobStore::discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+std::vector<std::int64_t> JobStore::discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
   const auto batch = of_kind(acks, AckKind::discard);
-  if (batch.empty()) return;
-  const auto name = statement_name("discard_job", prefix_);
-  prepare(tx.conn(), name,
-          "UPDATE " + table_ +
-              " AS o SET state = 'discarded', errors = o.errors || ARRAY[v.entry], discarded_at = v.at "
-              "FROM unnest($1::bigint[], $2::timestamp[], $3::jsonb[]) AS v(id, at, entry) WHERE o.id = v.id");
-  const auto c = columns(batch);
-  tx.exec_prepared(name, bigint_array_literal(c.ids), text_array_literal(c.ats), text_array_literal(c.entries));
+  if (batch.empty()) return {};
+  return write_guarded(tx, statement_name("discard_job", prefix_),
+                       "UPDATE " + table_ +
+                           " AS o SET state = 'discarded', errors = o.errors || ARRAY[v.entry], discarded_at = v.at" +
+                           kAckValues + kStillExecuting,
+                       batch);
 }
 
-void JobStore::snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+std::vector<std::int64_t> JobStore::snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
   const auto batch = of_kind(acks, AckKind::snooze);
-  if (batch.empty()) return;
-  const auto name = statement_name("snooze_job", prefix_);
+  if (batch.empty()) return {};
   // As released in v2.23.1: max_attempts grows by one, attempt is kept, no error entry.
-  prepare(tx.conn(), name,
-          "UPDATE " + table_ +
-              " AS o SET state = 'scheduled', scheduled_at = v.scheduled_at, max_attempts = o.max_attempts + 1 "
-              "FROM unnest($1::bigint[], $2::timestamp[]) AS v(id, scheduled_at) WHERE o.id = v.id");
-  const auto c = columns(batch);
-  tx.exec_prepared(name, bigint_array_literal(c.ids), text_array_literal(c.scheduled));
+  return write_guarded(tx, statement_name("snooze_job", prefix_),
+                       "UPDATE " + table_ +
+                           " AS o SET state = 'scheduled', scheduled_at = v.scheduled_at, "
+                           "max_attempts = o.max_attempts + 1" +
+                           kAckValues + kStillExecuting,
+                       batch);
 }
 
-void JobStore::cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+std::vector<std::int64_t> JobStore::cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
   const auto batch = of_kind(acks, AckKind::cancel);
-  if (batch.empty()) return;
-  const auto name = statement_name("cancel_job", prefix_);
-  // The executor always cancels with an error (a {:cancel, _} return or a pkill), which
-  // Oban writes without a state guard.
-  prepare(tx.conn(), name,
-          "UPDATE " + table_ +
-              " AS o SET state = 'cancelled', errors = o.errors || ARRAY[v.entry], cancelled_at = v.at "
-              "FROM unnest($1::bigint[], $2::timestamp[], $3::jsonb[]) AS v(id, at, entry) WHERE o.id = v.id");
-  const auto c = columns(batch);
-  tx.exec_prepared(name, bigint_array_literal(c.ids), text_array_literal(c.ats), text_array_literal(c.entries));
+  if (batch.empty()) return {};
+  // The executor always cancels with an error (a {:cancel, _} return or a pkill). As Oban,
+  // it may append it to a row the API cancelled while the job ran (fixture row 14).
+  return write_guarded(tx, statement_name("cancel_job", prefix_),
+                       "UPDATE " + table_ +
+                           " AS o SET state = 'cancelled', errors = o.errors || ARRAY[v.entry], cancelled_at = v.at" +
+                           kAckValues + kExecutingOrCancelledWithoutEntry,
+                       batch);
 }
 
-void JobStore::ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const {
-  if (acks.empty()) return;
+std::vector<std::int64_t> JobStore::release_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+  const auto batch = of_kind(acks, AckKind::release);
+  if (batch.empty()) return {};
+  // As if never fetched: any node takes it again, with the attempt it had.
+  return write_guarded(tx, statement_name("release_job", prefix_),
+                       "UPDATE " + table_ + " AS o SET state = 'available', attempt = o.attempt - 1" + kAckValues +
+                           kStillExecuting,
+                       batch);
+}
+
+std::vector<std::int64_t> JobStore::write_acks(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
+  using Write = std::vector<std::int64_t> (JobStore::*)(pqxx::transaction_base&, const std::vector<JobAck>&) const;
+  std::vector<std::int64_t> written;
+  for (Write write : {&JobStore::complete_job, &JobStore::error_job, &JobStore::discard_job, &JobStore::snooze_job,
+                      &JobStore::cancel_job, &JobStore::release_job}) {
+    auto ids = (this->*write)(tx, acks);
+    written.insert(written.end(), ids.begin(), ids.end());
+  }
+  return written;
+}
+
+std::vector<std::int64_t> JobStore::ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const {
+  if (acks.empty()) return {};
   pqxx::work tx{conn};
-  complete_job(tx, acks);
-  error_job(tx, acks);
-  discard_job(tx, acks);
-  snooze_job(tx, acks);
-  cancel_job(tx, acks);
+  auto written = write_acks(tx, acks);
   tx.commit();
+  return written;
+}
+
+std::vector<AckStatus> JobStore::ack_status(pqxx::connection& conn, const std::vector<JobAck>& acks) const {
+  std::vector<const JobAck*> all;
+  std::vector<std::string> states;
+  for (const auto& ack : acks) {
+    all.push_back(&ack);
+    states.push_back(state_after(ack.kind));
+  }
+  const auto name = statement_name("ack_status", prefix_);
+  // landed: the row holds what this ack writes (its own timestamp, or for a release the
+  // attempt given back). pending: still this run's, without it.
+  prepare(conn, name,
+          "SELECT v.id, "
+          "coalesce(o.state::text = v.state AND o.attempted_by = ARRAY[v.node, v.uuid] AND CASE v.state "
+          "WHEN 'completed' THEN o.completed_at = v.at WHEN 'discarded' THEN o.discarded_at = v.at "
+          "WHEN 'cancelled' THEN o.cancelled_at = v.at AND coalesce(cardinality(o.errors), 0) > v.errors "
+          "WHEN 'available' THEN o.attempt = v.attempt - 1 ELSE o.scheduled_at = v.scheduled_at END, false), "
+          "coalesce(o.attempt = v.attempt AND o.attempted_by = ARRAY[v.node, v.uuid] AND (o.state = 'executing' OR "
+          "(v.state = 'cancelled' AND o.state = 'cancelled' AND coalesce(cardinality(o.errors), 0) = v.errors)), false) "
+          "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::int[], "
+          "$8::text[]) WITH ORDINALITY AS v(id, attempt, node, uuid, at, scheduled_at, errors, state, n) "
+          "LEFT JOIN " + table_ + " AS o ON o.id = v.id ORDER BY v.n");
+  const auto c = columns(all);
+  pqxx::read_transaction tx{conn};
+  std::vector<AckStatus> statuses;
+  for (const auto& row : tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts),
+                                          text_array_literal(c.nodes), text_array_literal(c.uuids),
+                                          text_array_literal(c.ats), text_array_literal(c.scheduled),
+                                          int_array_literal(c.errors), text_array_literal(states))) {
+    statuses.push_back(row[1].as<bool>() ? AckStatus::landed
+                                         : row[2].as<bool>() ? AckStatus::pending : AckStatus::superseded);
+  }
+  return statuses;
+}
+
+bool JobStore::lock_for_ack(pqxx::transaction_base& tx, const JobAck& ack) const {
+  const auto name = statement_name("lock_for_ack", prefix_);
+  prepare(tx.conn(), name,
+          "SELECT o.state::text, o.attempt, o.attempted_by = $2::text[], coalesce(cardinality(o.errors), 0) FROM " +
+              table_ + " AS o WHERE o.id = $1 FOR UPDATE");
+  const auto rows = tx.exec_prepared(name, ack.id, text_array_literal({ack.node, ack.producer_uuid}));
+  if (rows.empty()) return false;
+  const auto& row = rows[0];
+  if (row[1].as<int>() != ack.attempt || row[2].is_null() || !row[2].as<bool>()) return false;
+  const std::string state = row[0].c_str();
+  return state == "executing" ||
+         (ack.kind == AckKind::cancel && state == "cancelled" && row[3].as<int>() == ack.errors_at_fetch);
 }
 
 std::vector<StagedJob> JobStore::stage_jobs(pqxx::transaction_base& tx, Timestamp now, int limit) const {

@@ -2,6 +2,7 @@
 
 #include "oban/db/identifiers.hpp"
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 #include "oban/json/json_writer.hpp"
 
 namespace oban::db {

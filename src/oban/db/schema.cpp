@@ -100,15 +100,8 @@ void require_runnable_schema(pqxx::connection& conn, const std::string& prefix) 
   if (version >= kMinimumRunnableVersion) return;
   const std::string found = version == 0 ? "no Oban schema" : "Oban schema version " + std::to_string(version);
   throw std::runtime_error("found " + found + " in prefix " + quote_ident(prefix) + "; running queues needs version " +
-                           std::to_string(kMinimumRunnableVersion) + " or later. Fix it with: rindle-worker migrate --prefix " +
-                           prefix);
-}
-
-void install_rindle_tables(pqxx::connection& conn, const std::string& schema) {
-  pqxx::work tx{conn};
-  if (schema != "public") tx.exec("CREATE SCHEMA IF NOT EXISTS " + quote_ident(schema));
-  tx.exec(render(embedded_sql_file("rindle/tables.sql"), schema));
-  tx.commit();
+                           std::to_string(kMinimumRunnableVersion) + " or later: migrate it first (Oban's migrations up to version " +
+                           std::to_string(kCurrentSchemaVersion) + ")");
 }
 
 }  // namespace oban::db

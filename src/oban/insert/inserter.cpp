@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
+#include "oban/core/telemetry.hpp"
 #include "oban/db/insert_statements.hpp"
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 #include "oban/insert/prepared_job.hpp"
 #include "oban/insert/unique_batch.hpp"
+#include "oban/insert/validate_job.hpp"
 #include "oban/json/json_writer.hpp"
 
 // Uniqueness and concurrency
@@ -52,7 +53,7 @@ std::string problems_text(const std::vector<std::string>& problems) {
 void validate_all(const std::vector<NewJob>& jobs) {
   std::vector<std::string> problems;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    for (auto& problem : validate(jobs[i])) {
+    for (auto& problem : insert::validate(jobs[i])) {
       problems.push_back(jobs.size() == 1 ? problem : "job " + std::to_string(i) + ": " + problem);
     }
   }
@@ -64,34 +65,74 @@ void validate_all(const std::vector<NewJob>& jobs) {
 Inserter::Inserter(db::ConnectionPool& pool, std::string prefix, const Clock& clock, int schema_version)
     : pool_(pool), prefix_(std::move(prefix)), clock_(clock), schema_version_(schema_version) {}
 
-InsertResult Inserter::insert(const NewJob& job) { return insert_all(std::vector<NewJob>{job}).front(); }
+InsertResult Inserter::insert(const NewJob& job) {
+  const std::vector<NewJob> jobs{job};
+  validate_all(jobs);
+  // Oban's [:oban, :engine, :insert_job] span; the closing event names the job.
+  telemetry::Span span{"engine:insert_job", {{"prefix", prefix_}, {"queue", job.queue}, {"worker", job.worker}}};
+  try {
+    auto result = insert_with_retry(jobs, "engine:insert_job").front();
+    span.add("id", result.job.id);
+    span.add("conflict", result.conflict);
+    span.stop();
+    notify_available({result});
+    return result;
+  } catch (const std::exception& error) {
+    span.stop_with_error("error", db::redact_dsn(error.what()));
+    throw;
+  }
+}
 
 std::vector<InsertResult> Inserter::insert_all(const std::vector<NewJob>& jobs) {
   validate_all(jobs);
   if (jobs.empty()) return {};
-  std::vector<InsertResult> results;
+  telemetry::Span span{"engine:insert_all_jobs", {{"prefix", prefix_}, {"count", jobs.size()}}};
+  try {
+    auto results = insert_with_retry(jobs, "engine:insert_all_jobs");
+    span.add("conflicts", std::count_if(results.begin(), results.end(), [](const auto& r) { return r.conflict; }));
+    span.stop();
+    notify_available(results);
+    return results;
+  } catch (const std::exception& error) {
+    span.stop_with_error("error", db::redact_dsn(error.what()));
+    throw;
+  }
+}
+
+std::vector<InsertResult> Inserter::insert_with_retry(const std::vector<NewJob>& jobs, const char* operation) {
   for (int attempt = 1;; ++attempt) {
     try {
       auto lease = pool_.acquire();
       pqxx::work tx{*lease};
-      results = insert_all(tx, jobs);
+      auto results = insert_in(tx, jobs);
       tx.commit();
-      break;
+      return results;
     } catch (const std::exception& error) {
       // Oban's Repo.transaction retries the same way; nothing was committed.
       if (attempt >= kAttempts || !db::is_transient(error)) throw;
-      spdlog::warn("insert_retry prefix={} attempt={} error={}", prefix_, attempt, error.what());
+      telemetry::emit(std::string{operation} + ":retry", telemetry::Level::warning,
+                      {{"prefix", prefix_}, {"attempt", attempt}, {"error", db::redact_dsn(error.what())}});
     }
   }
-  notify_available(results);
-  return results;
 }
 
 // Elixir's insert_all ignores `unique` entirely (only Pro's engine honours it in bulk).
 // Ours honours it with the exact per-job semantics of insert, in order, the batch included,
 // because the Rindle coordinator enqueues its batches with unique options and relies on them.
-std::vector<InsertResult> Inserter::insert_all(pqxx::work& tx, const std::vector<NewJob>& jobs) {
+std::vector<InsertResult> Inserter::insert_all(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   validate_all(jobs);
+  telemetry::Span span{"engine:insert_all_jobs", {{"prefix", prefix_}, {"count", jobs.size()}}};
+  try {
+    auto results = insert_in(tx, jobs);
+    span.stop();
+    return results;
+  } catch (const std::exception& error) {
+    span.stop_with_error("error", db::redact_dsn(error.what()));
+    throw;
+  }
+}
+
+std::vector<InsertResult> Inserter::insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
   const Timestamp now = clock_.now();
   std::vector<insert::PreparedJob> prepared;
   prepared.reserve(jobs.size());
@@ -116,7 +157,8 @@ void Inserter::notify_available(const std::vector<InsertResult>& results) {
   } catch (const std::exception& error) {
     // Like Oban, a failed wake-up is not an insert failure: the jobs are committed and the
     // stager notifies again within a second.
-    spdlog::warn("insert_notify_failed prefix={} queues={} error={}", prefix_, queues.size(), error.what());
+    telemetry::emit("notifier:notify:exception", telemetry::Level::warning,
+                    {{"prefix", prefix_}, {"channel", "insert"}, {"error", error.what()}});
   }
 }
 

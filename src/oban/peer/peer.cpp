@@ -2,8 +2,7 @@
 
 #include <stdexcept>
 
-#include <spdlog/spdlog.h>
-
+#include "oban/core/telemetry.hpp"
 #include "oban/core/timer_loop.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/peer_store.hpp"
@@ -24,44 +23,60 @@ PeerConfig validated(PeerConfig config) {
 
 Peer::Peer(db::ConnectionPool& pool, PeerConfig config, const Clock& clock)
     : pool_(pool), config_(validated(std::move(config))), clock_(clock), rng_(std::random_device{}()) {
-  loop_ = std::make_unique<core::TimerLoop>(
-      "peer", [this] { return next_delay(); }, [this] { run_election(); }, /*tick_at_start=*/true);
+  loop_ = std::make_unique<core::TimerLoop>("peer", [this] {
+    run_election();
+    return next_delay();
+  });
 }
 
 Peer::~Peer() { stop(); }
 
 bool Peer::run_election() {
   std::lock_guard election{election_mutex_};
+  bool was_leader = false;
+  {
+    std::lock_guard lock{state_mutex_};
+    was_leader = leader_;
+  }
+  // Oban's [:oban, :peer, :election] span: every election starts and stops it, with the
+  // outcome in "leader" and "was_leader"; it is logged (at info) only when they differ.
+  telemetry::Span span{"peer:election", {{"leader", was_leader}, {"peer", config_.name}, {"node", config_.node}}};
   const auto now = clock_.now();
   bool won = false;
+  bool failed = false;
   try {
     auto conn = pool_.acquire();
     won = db::attempt_leadership(*conn, config_.prefix, config_.name, config_.node, now, config_.interval);
   } catch (const std::exception& error) {
     // Like Oban: a failed election gives up leadership (the lease may be lost already).
-    spdlog::warn("peer_election_failed name={} node={} error={}", config_.name, config_.node, error.what());
-    won = false;
+    span.add("error", db::redact_dsn(error.what()));
+    span.set_level(telemetry::Level::warning);
+    failed = true;
   }
-  set_leadership(won, now + config_.interval);
+  const bool changed = set_leadership(won, now + config_.interval);
+  span.add("leader", won);
+  span.add("was_leader", was_leader);
+  if (changed && !failed) span.set_level(telemetry::Level::info);
+  span.stop();
+  if (changed) notify_change(won);
   return is_leader();
 }
 
-void Peer::set_leadership(bool leader, Timestamp expires_at) {
-  bool changed = false;
-  {
-    std::lock_guard lock{state_mutex_};
-    changed = leader_ != leader;
-    leader_ = leader;
-    lease_expires_ = leader ? expires_at : Timestamp{};
-  }
-  if (!changed) return;
-  spdlog::info("peer_leadership_changed name={} node={} leader={}", config_.name, config_.node, leader);
-  if (on_change_) {
-    try {
-      on_change_(leader);
-    } catch (const std::exception& error) {
-      spdlog::error("peer_on_change_failed name={} error={}", config_.name, error.what());
-    }
+bool Peer::set_leadership(bool leader, Timestamp expires_at) {
+  std::lock_guard lock{state_mutex_};
+  const bool changed = leader_ != leader;
+  leader_ = leader;
+  lease_expires_ = leader ? expires_at : Timestamp{};
+  return changed;
+}
+
+void Peer::notify_change(bool leader) {
+  if (!on_change_) return;
+  try {
+    on_change_(leader);
+  } catch (const std::exception& error) {
+    telemetry::emit("peer:on_change:exception", telemetry::Level::error,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", error.what()}});
   }
 }
 
@@ -89,11 +104,18 @@ void Peer::resign() noexcept {
     db::resign_leadership(*conn, config_.prefix, config_.name, config_.node);
   } catch (const std::exception& error) {
     // The row then simply expires after the lease.
-    spdlog::warn("peer_resign_failed name={} node={} error={}", config_.name, config_.node, error.what());
+    telemetry::emit("peer:resign:exception", telemetry::Level::warning,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", db::redact_dsn(error.what())}});
   } catch (...) {
-    spdlog::warn("peer_resign_failed name={} node={} error=unknown", config_.name, config_.node);
+    telemetry::emit("peer:resign:exception", telemetry::Level::warning,
+                    {{"peer", config_.name}, {"node", config_.node}, {"error", "unknown exception"}});
   }
   set_leadership(false, Timestamp{});
+  // Reported as an election that ended leadership, so the log says "peer is no longer leader".
+  telemetry::emit("peer:election:stop", telemetry::Level::info,
+                  {{"leader", false}, {"was_leader", true}, {"peer", config_.name}, {"node", config_.node},
+                   {"resigned", true}});
+  notify_change(false);
 }
 
 void Peer::handle_leader_message(const std::string& json) {
@@ -102,13 +124,16 @@ void Peer::handle_leader_message(const std::string& json) {
   try {
     down = json::JsonObject::parse(json).string("down");
   } catch (const std::exception& error) {
-    spdlog::debug("peer_leader_message_ignored reason=malformed error={}", error.what());
+    telemetry::emit("notifier:ignored", telemetry::Level::debug,
+                    {{"channel", "leader"}, {"reason", "malformed"}, {"error", error.what()}});
     return;
   }
   if (down && *down == config_.name) run_election();
 }
 
 void Peer::on_change(std::function<void(bool)> hook) { on_change_ = std::move(hook); }
+
+core::LoopHealth Peer::health() const { return loop_->health(); }
 
 void Peer::start() {
   stopped_ = false;

@@ -1,11 +1,9 @@
 #include "oban/plugins/cron.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <date/tz.h>
 
 #include "oban/core/phash2.hpp"
-#include "oban/db/identifiers.hpp"
+#include "oban/db/cron_store.hpp"
 #include "oban/db/job_row.hpp"
 #include "oban/json/erlang_term_from_json.hpp"
 #include "oban/json/json_object.hpp"
@@ -45,9 +43,18 @@ std::string Cron::cron_name_of(const CronEntry& entry) {
 }
 
 Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& workers, std::vector<CronEntry> crontab,
-           std::string time_zone, const Clock& clock, std::function<bool()> is_leader)
-    : pool_(pool), inserter_(inserter), timezone_(std::move(time_zone)), clock_(clock), is_leader_(std::move(is_leader)) {
+           std::string time_zone, const Clock& clock, std::function<bool()> is_leader,
+           std::chrono::milliseconds delay)
+    : pool_(pool),
+      inserter_(inserter),
+      timezone_(std::move(time_zone)),
+      clock_(clock),
+      is_leader_(std::move(is_leader)),
+      delay_(delay) {
   std::vector<std::string> problems;
+  if (delay_ < std::chrono::milliseconds{0} || delay_ >= std::chrono::minutes{1}) {
+    problems.push_back("cron delay must be at least 0 s and under 60 s, got " + std::to_string(delay_.count()) + " ms");
+  }
   try {
     date::locate_zone(timezone_);
   } catch (const std::exception&) {
@@ -75,14 +82,14 @@ Cron::Cron(db::ConnectionPool& pool, Inserter& inserter, const WorkerRegistry& w
   }
 }
 
-Cron::~Cron() { stop(); }
-
 CronTick Cron::run_once() {
   std::lock_guard run{run_mutex_};
   CronTick tick;
   if (entries_.empty() || !is_leader_()) return tick;
   const auto now = clock_.now();
   const auto minute = std::chrono::floor<std::chrono::minutes>(now);
+  // Not yet: an Elixir crontab listing the entry may still insert it for this minute.
+  if (now < minute + delay_) return tick;
   std::vector<Entry*> due;
   for (auto& entry : entries_) {
     if (entry.expression.is_reboot() ? !entry.rebooted : entry.expression.matches_at(minute, timezone_)) {
@@ -98,21 +105,8 @@ CronTick Cron::run_once() {
   }
   auto conn = pool_.acquire();
   pqxx::work tx{*conn};
-  // In ascending key order (the lock function returns void, which cannot be sorted on), so
-  // two leaders locking overlapping entries cannot deadlock.
-  tx.exec_params(
-      "SELECT k.key, pg_advisory_xact_lock($1, k.key) FROM"
-      " (SELECT DISTINCT hashtext(name) AS key FROM unnest($2::text[]) AS name ORDER BY 1) AS k ORDER BY k.key",
-      kCronLockNamespace, db::text_array_literal(names));
-  // Jobs for these entries that any node inserted in this minute (meta GIN index).
-  auto existing = tx.exec_params(
-      "SELECT e.name FROM unnest($1::text[], $2::text[]) AS e(worker, name) WHERE EXISTS ("
-      " SELECT 1 FROM " + db::qualified(inserter_.prefix(), "oban_jobs") + " j"
-      " WHERE j.meta @> jsonb_build_object('cron', true, 'cron_name', e.name) AND j.worker = e.worker"
-      " AND j.inserted_at >= $3::timestamp AND j.inserted_at < $3::timestamp + interval '1 minute')",
-      db::text_array_literal(workers), db::text_array_literal(names), format_sql_timestamp(minute));
-  std::vector<std::string> already;
-  for (const auto& row : existing) already.emplace_back(row[0].c_str());
+  db::lock_cron_entries(tx, kCronLockNamespace, names);
+  const auto already = db::cron_entries_inserted_in(tx, inserter_.prefix(), workers, names, minute);
 
   std::vector<NewJob> jobs;
   for (auto* entry : due) {
@@ -134,39 +128,20 @@ CronTick Cron::run_once() {
   tx.commit();
   for (auto* entry : due) entry->rebooted = true;
   inserter_.notify_available(results);
-  for (const auto& worker : tick.inserted) spdlog::info("oban.cron.inserted worker={} minute={}", worker, format_sql_timestamp(minute));
-  for (const auto& worker : tick.skipped) spdlog::info("oban.cron.skipped worker={} reason=already_inserted", worker);
   return tick;
 }
 
-void Cron::start() {
-  if (thread_.joinable() || entries_.empty()) return;
-  thread_ = std::thread{[this] {
-    std::unique_lock lock{mutex_};
-    while (!stopping_) {
-      // Wake at the next minute boundary (plus a little, so the clock has crossed it).
-      const auto now = clock_.now();
-      const auto next = std::chrono::ceil<std::chrono::minutes>(now + std::chrono::microseconds{1});
-      const auto wait = next - now + std::chrono::milliseconds{5};
-      if (wake_.wait_for(lock, wait, [&] { return stopping_; })) break;
-      lock.unlock();
-      try {
-        run_once();
-      } catch (const std::exception& e) {
-        spdlog::error("oban.cron.error error=\"{}\"", e.what());
-      }
-      lock.lock();
-    }
-  }};
+PluginReport Cron::run() {
+  const auto tick = run_once();
+  return {{"jobs", tick.inserted}, {"skipped", tick.skipped}};
 }
 
-void Cron::stop() noexcept {
-  {
-    std::lock_guard lock{mutex_};
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+std::chrono::milliseconds Cron::next_delay() const {
+  // Wake at the next evaluation time (plus a little, so the clock has crossed it).
+  const auto now = clock_.now();
+  auto next = std::chrono::floor<std::chrono::minutes>(now) + delay_;
+  if (next <= now) next += std::chrono::minutes{1};
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now) + std::chrono::milliseconds{5};
 }
 
 }  // namespace oban::plugins

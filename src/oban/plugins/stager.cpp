@@ -1,68 +1,71 @@
 #include "oban/plugins/stager.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 #include "oban/json/json_writer.hpp"
 
 namespace oban::plugins {
 
-Stager::Stager(StagerConfig config, db::ConnectionPool& pool, const Clock& clock, LeaderCheck is_leader,
-               AvailableHandler on_available)
-    : config_(std::move(config)),
-      pool_(pool),
-      clock_(clock),
-      is_leader_(std::move(is_leader)),
-      on_available_(std::move(on_available)),
-      store_(config_.prefix) {}
-
-Stager::~Stager() { stop(); }
+Stager::Stager(StagerConfig config, db::ConnectionPool& pool, const Clock& clock, AvailableHandler on_available)
+    : config_(std::move(config)), pool_(pool), clock_(clock), on_available_(std::move(on_available)), store_(config_.prefix) {}
 
 StageResult Stager::run_once() {
   StageResult result;
-  result.leader = !is_leader_ || is_leader_();
-  if (!result.leader) return result;
   auto lease = pool_.acquire();
   pqxx::work tx{*lease};
-  result.staged = store_.stage_jobs(tx, clock_.now(), config_.limit);
+  {
+    telemetry::Span span{"engine:stage_jobs", {{"prefix", config_.prefix}}};
+    try {
+      result.staged = store_.stage_jobs(tx, clock_.now(), config_.limit);
+      span.add("count", result.staged.size());
+    } catch (const std::exception& error) {
+      span.stop_with_error("error", error.what());
+      throw;
+    }
+  }
   result.available_queues = store_.check_available(tx);
-  if (config_.notify) {
+  if (config_.notify && !local_) {
     std::vector<std::string> payloads;
     for (const auto& queue : result.available_queues) payloads.push_back(json::ObjectWriter{}.add("queue", queue).str());
     db::notify(tx, config_.prefix, "insert", payloads);
   }
   tx.commit();
-  if (!result.staged.empty()) spdlog::debug("stager.staged count={}", result.staged.size());
   return result;
 }
 
-void Stager::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { loop(); });
+void Stager::follow(std::function<core::Connectivity()> connectivity, std::function<bool()> is_leader,
+                    std::string node) {
+  connectivity_ = std::move(connectivity);
+  is_leader_ = std::move(is_leader);
+  node_ = std::move(node);
 }
 
-void Stager::stop() noexcept {
-  {
-    std::lock_guard lock{mutex_};
-    stopping_ = true;
+bool Stager::leads() const { return !is_leader_ || is_leader_(); }
+
+void Stager::update_mode() {
+  if (!connectivity_) return;
+  bool local = local_;
+  switch (connectivity_()) {
+    case core::Connectivity::clustered: local = false; break;
+    case core::Connectivity::isolated: local = true; break;
+    case core::Connectivity::solitary: local = !leads(); break;
+    case core::Connectivity::unknown: break;
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (local_.exchange(local) == local) return;
+  telemetry::emit("stager:switch", telemetry::Level::info,
+                  {{"mode", local ? "local" : "global"}, {"prefix", config_.prefix}, {"node", node_}});
 }
 
-void Stager::loop() {
-  std::unique_lock lock{mutex_};
-  while (!stopping_) {
-    lock.unlock();
-    try {
-      auto result = run_once();
-      if (result.leader && on_available_ && !result.available_queues.empty()) on_available_(result.available_queues);
-    } catch (const std::exception& e) {
-      spdlog::warn("stager.failed error=\"{}\"", e.what());
-    }
-    lock.lock();
-    cv_.wait_for(lock, config_.interval, [&] { return stopping_; });
-  }
+PluginReport Stager::run() {
+  update_mode();
+  const char* mode = local_ ? "local" : "global";
+  if (!leads()) return {{"leader", false}, {"mode", mode}, {"staged_count", 0}};
+  auto result = run_once();
+  if (on_available_ && !result.available_queues.empty()) on_available_(result.available_queues);
+  return {{"leader", true},
+          {"mode", mode},
+          {"staged_count", result.staged.size()},
+          {"available_queues", result.available_queues}};
 }
 
 }  // namespace oban::plugins

@@ -3,19 +3,24 @@
 #include <algorithm>
 #include <random>
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
+#include "oban/queue/job_telemetry.hpp"
+#include "oban/queue/job_transaction.hpp"
 
 namespace oban::queue {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
 
 // Oban's dispatch cooldown: wakeups within this window share one fetch.
-constexpr std::chrono::milliseconds kDispatchCooldown{5};
-constexpr std::chrono::milliseconds kFirstFetchRetry{100};
-constexpr std::chrono::milliseconds kMaxFetchRetry{5000};
+constexpr milliseconds kDispatchCooldown{5};
+constexpr milliseconds kFirstFetchRetry{100};
+constexpr milliseconds kMaxFetchRetry{5000};
 
 }  // namespace
+
+int max_held(int limit) { return limit + std::max(limit, kAckHeadroom); }
 
 std::string random_uuid() {
   thread_local std::mt19937_64 random{std::random_device{}()};
@@ -31,54 +36,43 @@ std::string random_uuid() {
   return text;
 }
 
-// One job fetched by this producer. Whoever sets `claimed` first (the finished task, the
-// timeout, a pkill, or shutdown abandoning it) decides its only ack.
-struct Producer::Run {
-  Job job;
-  std::shared_ptr<Worker> worker;
-  std::stop_source stop;
-  std::optional<SteadyClock::time_point> deadline;  // when a worker timeout applies
-  std::int64_t timeout_ms = 0;
-  std::mutex mutex;        // guards claimed, owner
-  bool claimed = false;
-  Producer* owner = nullptr;
-};
-
-Producer::Producer(ProducerConfig config, db::ConnectionPool& pool, const db::JobStore& store,
-                   const Executor& executor, const WorkerRegistry& registry, Completer& completer,
-                   ThreadPool& threads, const Clock& clock)
+Producer::Producer(ProducerConfig config, std::shared_ptr<db::ConnectionPool> pool,
+                   std::shared_ptr<const db::JobStore> store, const Executor& executor, const WorkerRegistry& registry,
+                   Completer& completer, ThreadPool& threads, const Clock& clock)
     : config_(std::move(config)),
-      pool_(pool),
-      store_(store),
+      pool_(std::move(pool)),
+      store_(std::move(store)),
       executor_(executor),
       registry_(registry),
       completer_(completer),
       threads_(threads),
       clock_(clock),
       limit_(config_.limit),
-      paused_(config_.paused) {
+      paused_(config_.paused),
+      loop_("producer:" + config_.queue, [this] { return step(); }) {
   if (config_.uuid.empty()) config_.uuid = random_uuid();
+  started_at_ = updated_at_ = clock_.now();
 }
 
-Producer::~Producer() { stop(std::chrono::milliseconds{0}); }
+Producer::~Producer() { stop(milliseconds{0}); }
 
-void Producer::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { loop(); });
-}
+void Producer::start() { loop_.start(); }
 
 void Producer::wake() {
   {
     std::lock_guard lock{mutex_};
     wake_ = true;
   }
-  cv_.notify_all();
+  loop_.wake();
 }
 
 void Producer::pause() {
-  std::lock_guard lock{mutex_};
-  paused_ = true;
-  spdlog::info("producer.paused queue={}", config_.queue);
+  {
+    std::lock_guard lock{mutex_};
+    paused_ = true;
+    updated_at_ = clock_.now();
+  }
+  telemetry::emit("queue:pause", telemetry::Level::info, {{"queue", config_.queue}, {"node", config_.node}});
 }
 
 void Producer::resume() {
@@ -86,34 +80,41 @@ void Producer::resume() {
     std::lock_guard lock{mutex_};
     paused_ = false;
     wake_ = true;
-    spdlog::info("producer.resumed queue={}", config_.queue);
+    updated_at_ = clock_.now();
   }
-  cv_.notify_all();
+  loop_.wake();
+  telemetry::emit("queue:resume", telemetry::Level::info, {{"queue", config_.queue}, {"node", config_.node}});
 }
 
-void Producer::scale(int limit) {
+void Producer::scale(int limit, bool local_only) {
   if (limit <= 0) return;
   {
     std::lock_guard lock{mutex_};
     limit_ = limit;
+    local_only_ = local_only_ || local_only;
     wake_ = true;
-    spdlog::info("producer.scaled queue={} limit={}", config_.queue, limit);
+    updated_at_ = clock_.now();
   }
-  cv_.notify_all();
+  loop_.wake();
+  telemetry::emit("queue:scale", telemetry::Level::info,
+                  {{"queue", config_.queue}, {"node", config_.node}, {"limit", limit}});
 }
 
 bool Producer::pkill(std::int64_t job_id) {
-  std::lock_guard lock{mutex_};
-  auto found = running_.find(job_id);
-  if (found == running_.end()) return false;
-  auto& run = found->second;
+  std::shared_ptr<JobRun> run;
+  {
+    std::lock_guard lock{mutex_};
+    auto found = slots_.find(job_id);
+    if (found == slots_.end() || found->second.returned) return false;
+    run = found->second.run;
+  }
   std::lock_guard run_lock{run->mutex};
-  if (run->claimed) return true;  // already finishing
-  run->claimed = true;
+  if (run->decided != JobRun::Decider::none || run->abandoned) return true;  // already ending
+  run->decided = JobRun::Decider::pkill;
   run->stop.request_stop();
-  spdlog::info("producer.pkill queue={} job_id={}", config_.queue, job_id);
-  const auto ack = Executor::to_ack(run->job, shutdown_execution(run->job), clock_.now());
-  completer_.submit(ack, [this, job_id] { acked(job_id); });
+  telemetry::emit("queue:pkill", telemetry::Level::info,
+                  {{"queue", config_.queue}, {"node", config_.node}, {"job_id", job_id}});
+  submit(run, shutdown_execution(run->job));
   return true;
 }
 
@@ -129,7 +130,12 @@ bool Producer::paused() const {
 
 int Producer::running() const {
   std::lock_guard lock{mutex_};
-  return static_cast<int>(running_.size());
+  return static_cast<int>(slots_.size());
+}
+
+int Producer::performing() const {
+  std::lock_guard lock{mutex_};
+  return performing_;
 }
 
 std::uint64_t Producer::fetches() const {
@@ -142,171 +148,371 @@ bool Producer::fetching() const {
   return fetching_;
 }
 
-void Producer::loop() {
-  std::unique_lock lock{mutex_};
-  auto next_poll = SteadyClock::now();
-  auto next_fetch_allowed = SteadyClock::now();
-  while (!stopping_) {
-    auto now = SteadyClock::now();
-    expire_timeouts();
-    const bool poll_due = now >= next_poll;
-    if ((wake_ || poll_due) && now >= next_fetch_allowed) {
-      wake_ = false;
-      if (poll_due) next_poll = now + config_.poll_interval;
-      if (!draining_ && !paused_ && static_cast<int>(running_.size() - performed_.size()) < limit_) {
-        const auto fetch_started = now;
-        fetch(lock);
-        now = SteadyClock::now();
-        if (failures_ > 0) {
-          const auto delay = std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
-          next_poll = std::min(next_poll, now + delay);
-          next_fetch_allowed = now + delay;
-        } else {
-          // At most one fetch per cooldown: counted from the fetch's start, so a fetch that
-          // itself took longer (a commit with fsync) is not followed by a further wait.
-          next_fetch_allowed = fetch_started + kDispatchCooldown;
-        }
-      }
-      continue;
-    }
-    auto until = next_poll;
-    if (wake_) until = std::min(until, next_fetch_allowed);
-    if (auto deadline = next_deadline()) until = std::min(until, *deadline);
-    // A wake that arrives during the cooldown must shorten this wait to the cooldown's end,
-    // not be left for the next poll: return and recompute `until` when it would be missed.
-    cv_.wait_until(lock, until, [&] {
-      return stopping_ || (wake_ && (SteadyClock::now() >= next_fetch_allowed || until > next_fetch_allowed));
-    });
+std::size_t Producer::stragglers() const { return stragglers_->load(); }
+
+ProducerCheck Producer::check() const {
+  std::lock_guard lock{mutex_};
+  ProducerCheck check;
+  check.queue = config_.queue;
+  check.node = config_.node;
+  check.uuid = config_.uuid;
+  check.limit = limit_;
+  check.paused = paused_;
+  for (const auto& [id, slot] : slots_) {
+    if (!slot.returned) check.running.push_back(id);
   }
+  check.started_at = started_at_;
+  check.updated_at = updated_at_;
+  check.shutdown_started_at = shutdown_started_at_;
+  check.local_only = local_only_;
+  return check;
 }
 
-void Producer::fetch(std::unique_lock<std::mutex>& lock) {
+int Producer::demand() const {
+  // Slots for performs, and room under the bound on rows held executing.
+  const int held = static_cast<int>(slots_.size());
+  return std::max(0, std::min(limit_ - performing_, max_held(limit_) - held));
+}
+
+SteadyClock::duration Producer::step() {
+  expire_timeouts();
+  std::unique_lock lock{mutex_};
+  if (finished_) return std::chrono::seconds{60};
+  auto now = SteadyClock::now();
+  if (!draining_ && reconcile_ && now >= next_fetch_) {
+    reconcile(lock, !paused_);
+    now = SteadyClock::now();
+  }
+  const bool poll_due = now >= next_poll_;
+  if ((wake_ || poll_due) && now >= next_fetch_ && !reconcile_) {
+    wake_ = false;
+    if (poll_due) next_poll_ = now + config_.poll_interval;
+    const int wanted = demand();
+    if (!draining_ && !paused_ && wanted > 0) {
+      fetch(lock, wanted);
+      now = SteadyClock::now();
+    }
+  }
+  // The next round: the poll (or at once when woken), never before the cooldown or backoff
+  // allows, and any worker timeout that falls due earlier.
+  const bool due_now = !draining_ && (wake_ || reconcile_);
+  auto next = std::max(due_now ? now : next_poll_, next_fetch_);
+  for (const auto& [id, slot] : slots_) {
+    if (!slot.returned && !slot.timed_out && slot.run->deadline) next = std::min(next, *slot.run->deadline);
+  }
+  return std::max(SteadyClock::duration::zero(), next - now);
+}
+
+void Producer::fetch(std::unique_lock<std::mutex>& lock, int wanted) {
   db::FetchRequest request;
   request.queue = config_.queue;
-  request.demand = limit_ - static_cast<int>(running_.size() - performed_.size());
+  request.demand = wanted;
   request.node = config_.node;
   request.producer_uuid = config_.uuid;
   if (config_.only_registered_workers) request.workers = registry_.names();
   ++fetches_;
   fetching_ = true;
   lock.unlock();
+  const auto started = SteadyClock::now();
   std::vector<Job> jobs;
-  bool ok = true;
-  try {
-    request.now = clock_.now();
-    auto lease = pool_.acquire();
-    jobs = store_.fetch_jobs(*lease, request);
-  } catch (const std::exception& e) {
-    ok = false;
-    spdlog::warn("producer.fetch_failed queue={} error=\"{}\"", config_.queue, db::redact_dsn(e.what()));
+  std::optional<db::ErrorClass> failure;
+  {
+    telemetry::Span span{"engine:fetch_jobs", {{"queue", config_.queue}, {"node", config_.node}, {"demand", wanted}}};
+    try {
+      request.now = clock_.now();
+      auto lease = pool_->acquire();
+      jobs = store_->fetch_jobs(*lease, request);
+      span.add("count", static_cast<std::int64_t>(jobs.size()));
+    } catch (const std::exception& e) {
+      failure = db::classify(e);
+      span.stop_with_error("error", db::redact_secrets(e.what(), pool_->dsn()));
+    }
   }
   lock.lock();
   fetching_ = false;
-  failures_ = ok ? 0 : failures_ + 1;
+  changed_.notify_all();
+  if (failure) {
+    ++failures_;
+    // A lost connection or COMMIT may have left rows executing under our uuid: read back.
+    if (*failure == db::ErrorClass::in_doubt || *failure == db::ErrorClass::connection) reconcile_ = true;
+    next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
+    return;
+  }
+  failures_ = 0;
+  // At most one fetch per cooldown, counted from the fetch's start, so a fetch that itself
+  // took longer (a commit with fsync) is not followed by a further wait.
+  next_fetch_ = started + kDispatchCooldown;
+  // Fetched before stop() but back after it began: never started, so given back.
+  adopt(std::move(jobs), !draining_);
+}
+
+void Producer::reconcile(std::unique_lock<std::mutex>& lock, bool run_them) {
+  std::vector<std::int64_t> known;
+  known.reserve(slots_.size());
+  for (const auto& [id, slot] : slots_) known.push_back(id);
+  lock.unlock();
+  std::vector<Job> owned;
+  bool ok = true;
+  try {
+    auto lease = pool_->acquire();
+    pqxx::read_transaction tx{*lease};
+    owned = store_->owned_jobs(tx, config_.queue, config_.node, config_.uuid, known);
+  } catch (const std::exception& e) {
+    ok = false;
+    telemetry::emit("producer:reconcile:exception", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node},
+                     {"error", db::redact_secrets(e.what(), pool_->dsn())}});
+  }
+  lock.lock();
+  if (!ok) {
+    ++failures_;
+    next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
+    return;
+  }
+  reconcile_ = false;
+  if (owned.empty()) return;
+  // They were fetched for a demand we had; run what fits the demand we have now and give
+  // the rest back, so the limit holds.
+  const auto fits = static_cast<std::size_t>(run_them && !draining_ ? demand() : 0);
+  std::vector<Job> released(owned.begin() + static_cast<std::ptrdiff_t>(std::min(fits, owned.size())), owned.end());
+  owned.resize(std::min(fits, owned.size()));
+  telemetry::emit("producer:reconciled", telemetry::Level::warning,
+                  {{"queue", config_.queue}, {"node", config_.node},
+                   {"adopted", static_cast<std::int64_t>(owned.size())},
+                   {"released", static_cast<std::int64_t>(released.size())}},
+                  {}, "jobs this producer fetched without seeing the answer were found executing");
+  adopt(std::move(owned), true);
+  adopt(std::move(released), false);
+}
+
+std::shared_ptr<JobRun> Producer::make_run(Job job) const {
+  auto run = std::make_shared<JobRun>();
+  run->worker = executor_.resolve(job);
+  if (run->worker) {
+    const auto timeout = run->worker->timeout(job);
+    if (timeout.count() > 0) {
+      run->timeout_ms = timeout.count();
+      run->deadline = SteadyClock::now() + timeout;
+    }
+  }
+  run->job = std::move(job);
+  return run;
+}
+
+void Producer::adopt(std::vector<Job> jobs, bool run_them) {
   for (auto& job : jobs) {
-    auto run = std::make_shared<Run>();
-    run->worker = executor_.resolve(job);
-    if (run->worker) {
-      const auto timeout = run->worker->options().timeout;
-      if (timeout.count() > 0) {
-        run->timeout_ms = timeout.count();
-        run->deadline = SteadyClock::now() + timeout;
-      }
+    auto run = make_run(std::move(job));
+    auto& slot = slots_[run->job.id];
+    slot.run = run;
+    if (run_them) {
+      ++performing_;
+      launch(run);
+    } else {
+      slot.returned = true;
+      run->decided = JobRun::Decider::shutdown;
+      release(run);
     }
-    run->job = std::move(job);
-    run->owner = this;
-    running_[run->job.id] = run;
-    launch(run);
   }
 }
 
-void Producer::launch(const std::shared_ptr<Run>& run) {
-  threads_.submit([run] {
-    const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token());
-    {
-      std::lock_guard run_lock{run->mutex};
-      if (run->claimed) return;  // timed out, pkilled or abandoned at shutdown: that decided the ack
-      run->claimed = true;
-      run->owner->finish(run, execution);
-    }
-    // Outside run->mutex: the producer takes mutex_ before any run's mutex.
-    run->owner->performed(run->job.id);
-  });
-}
-
-// Called with run->mutex held and the run claimed by the caller.
-void Producer::finish(const std::shared_ptr<Run>& run, const Execution& execution) {
-  const auto ack = Executor::to_ack(run->job, execution, clock_.now());
-  const auto id = run->job.id;
-  completer_.submit(ack, [this, id] { acked(id); });
-}
-
-// Called with mutex_ held.
-void Producer::expire_timeouts() {
-  const auto now = SteadyClock::now();
-  for (auto& [id, run] : running_) {
-    if (!run->deadline || *run->deadline > now) continue;
+void Producer::launch(const std::shared_ptr<JobRun>& run) {
+  auto transaction = std::make_shared<JobTransaction>(run, store_, pool_, clock_);
+  const bool started = threads_.submit([this, run, transaction, stragglers = stragglers_, node = config_.node] {
+    emit_job_start(run->job, node);
+    const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token(), transaction.get());
     std::lock_guard run_lock{run->mutex};
-    if (run->claimed) continue;
-    run->claimed = true;
-    run->stop.request_stop();
-    spdlog::warn("producer.job_timeout queue={} job_id={} timeout_ms={}", config_.queue, id, run->timeout_ms);
-    finish(run, timeout_execution(run->job, run->timeout_ms));
-  }
-}
-
-// Called with mutex_ held.
-std::optional<SteadyClock::time_point> Producer::next_deadline() const {
-  std::optional<SteadyClock::time_point> earliest;
-  for (const auto& [id, run] : running_) {
-    if (run->deadline && (!earliest || *run->deadline < *earliest)) {
-      std::lock_guard run_lock{run->mutex};
-      if (!run->claimed) earliest = run->deadline;
+    if (run->abandoned) {
+      --*stragglers;  // the producer let go of it: touch nothing of it
+      return;
     }
-  }
-  return earliest;
+    performed(run, execution);
+  });
+  if (started) return;
+  // No thread to run it: give it back untouched, and back off as after a failed fetch.
+  auto& slot = slots_[run->job.id];
+  slot.returned = true;
+  --performing_;
+  run->decided = JobRun::Decider::shutdown;
+  release(run);
+  ++failures_;
+  next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
 }
 
-void Producer::performed(std::int64_t id) {
+void Producer::submit(const std::shared_ptr<JobRun>& run, const Execution& execution) {
+  const auto ack = Executor::to_ack(run->job, execution, clock_.now());
+  emit_job_end(run->job, config_.node, execution, ack, SteadyClock::now() - run->started);
+  completer_.submit(ack, [this, id = run->job.id] { acked(id); });
+}
+
+void Producer::release(const std::shared_ptr<JobRun>& run, const std::optional<Execution>& ran) {
+  auto ack = Executor::to_ack(run->job, Execution{}, clock_.now());
+  ack.kind = db::AckKind::release;
+  if (ran) emit_job_end(run->job, config_.node, *ran, ack, SteadyClock::now() - run->started);
+  completer_.submit(ack, [this, id = run->job.id] { acked(id); });
+}
+
+void Producer::performed(const std::shared_ptr<JobRun>& run, const Execution& execution) {
+  bool acked_now = false;
+  if (run->decided == JobRun::Decider::none) {
+    run->decided = JobRun::Decider::perform;
+    if (execution.kind == Execution::Kind::superseded) {
+      // The row moved on before perform could commit (AttemptEnded): nothing to write.
+      telemetry::emit("job:superseded", telemetry::Level::info,
+                      {{"id", run->job.id}, {"queue", run->job.queue}, {"worker", run->job.worker},
+                       {"node", config_.node}, {"error", execution.error}});
+      acked_now = true;
+    } else if (run->shutdown_requested &&
+               (execution.kind == Execution::Kind::failure || execution.kind == Execution::Kind::infrastructure)) {
+      // Failed once stop() asked it to stop: shutdown's doing, not the job's.
+      release(run, execution);
+    } else {
+      submit(run, execution);
+    }
+  } else if (run->decided == JobRun::Decider::transaction) {
+    // JobContext::transaction committed the ack with the job's writes.
+    const Execution committed = run->committed.value_or(execution);
+    emit_job_end(run->job, config_.node, committed, Executor::to_ack(run->job, committed, clock_.now()),
+                 SteadyClock::now() - run->started);
+    acked_now = true;
+  }
   {
     std::lock_guard lock{mutex_};
-    // The ack may already be written (and the run erased) by the time we get here.
-    if (running_.count(id) == 0) return;
-    performed_.insert(id);
+    auto found = slots_.find(run->job.id);
+    if (found != slots_.end()) {
+      found->second.returned = true;
+      found->second.acked = found->second.acked || acked_now;
+      --performing_;
+      if (found->second.acked) slots_.erase(found);
+    }
     wake_ = true;
   }
-  cv_.notify_all();
+  changed_.notify_all();
+  loop_.wake();
 }
 
 void Producer::acked(std::int64_t id) {
   {
     std::lock_guard lock{mutex_};
-    running_.erase(id);
-    performed_.erase(id);
+    auto found = slots_.find(id);
+    if (found != slots_.end()) {
+      found->second.acked = true;
+      if (found->second.returned) slots_.erase(found);
+    }
     wake_ = true;
   }
-  cv_.notify_all();
+  changed_.notify_all();
+  loop_.wake();
 }
 
-void Producer::stop(std::chrono::milliseconds grace) noexcept {
-  std::unique_lock lock{mutex_};
-  if (stopping_) return;
-  draining_ = true;
-  cv_.notify_all();
-  cv_.wait_until(lock, SteadyClock::now() + grace, [&] { return running_.empty(); });
-  std::size_t orphaned = 0;
-  for (auto& [id, run] : running_) {
-    std::lock_guard run_lock{run->mutex};
-    if (run->claimed) continue;  // its ack is with the completer
-    run->claimed = true;          // left executing, as Oban leaves it; the Lifeline rescues it
-    run->stop.request_stop();
-    ++orphaned;
+std::vector<std::shared_ptr<JobRun>> Producer::performing_runs() const {
+  std::vector<std::shared_ptr<JobRun>> runs;
+  for (const auto& [id, slot] : slots_) {
+    if (!slot.returned) runs.push_back(slot.run);
   }
-  if (orphaned > 0) spdlog::warn("producer.shutdown queue={} orphaned={}", config_.queue, orphaned);
-  stopping_ = true;
+  return runs;
+}
+
+void Producer::expire_timeouts() {
+  std::vector<std::shared_ptr<JobRun>> expired;
+  {
+    std::lock_guard lock{mutex_};
+    const auto now = SteadyClock::now();
+    for (auto& [id, slot] : slots_) {
+      if (slot.returned || slot.timed_out || !slot.run->deadline || *slot.run->deadline > now) continue;
+      slot.timed_out = true;
+      expired.push_back(slot.run);
+    }
+  }
+  for (const auto& run : expired) {
+    std::lock_guard run_lock{run->mutex};
+    if (run->decided != JobRun::Decider::none || run->abandoned) continue;
+    run->decided = JobRun::Decider::timeout;
+    run->stop.request_stop();
+    submit(run, timeout_execution(run->job, run->timeout_ms));
+  }
+}
+
+void Producer::begin_stop() noexcept {
+  {
+    std::lock_guard lock{mutex_};
+    if (draining_) return;
+    draining_ = true;
+    paused_ = true;  // as Oban's shutdown: the check shows it paused, with shutdown_started_at
+    shutdown_started_at_ = clock_.now();
+  }
+  loop_.wake();
+}
+
+void Producer::await_grace(SteadyClock::time_point grace) noexcept {
+  begin_stop();
+  const auto began = SteadyClock::now();
+  std::unique_lock lock{mutex_};
+  if (graced_) return;
+  // A fetch in flight lands first (its jobs are released), so nothing starts after this.
+  changed_.wait(lock, [&] { return !fetching_; });
+  changed_.wait_until(lock, grace, [&] { return slots_.empty(); });
+  graced_ = true;
+  Value::Array orphaned;
+  for (const auto& run : performing_runs()) orphaned.push_back(run->job.id);
   lock.unlock();
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (!orphaned.empty()) {
+    // Oban's event and message: these jobs outlived the grace period.
+    telemetry::emit("queue:shutdown", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node}, {"orphaned", std::move(orphaned)}},
+                    {{"elapsed", std::chrono::duration_cast<milliseconds>(SteadyClock::now() - began).count()}},
+                    "jobs were orphaned because they didn't finish executing in the allotted time");
+  }
+}
+
+std::size_t Producer::finish_stop(SteadyClock::time_point hard) noexcept {
+  await_grace(SteadyClock::now());
+  const auto began = SteadyClock::now();
+  std::unique_lock lock{mutex_};
+  if (finished_) return stragglers_->load();
+  // Past the grace: ask what still runs to stop, and give it until the hard deadline.
+  auto runs = performing_runs();
+  lock.unlock();
+  for (const auto& run : runs) {
+    std::lock_guard run_lock{run->mutex};
+    run->shutdown_requested = true;
+    run->stop.request_stop();
+  }
+  lock.lock();
+  changed_.wait_until(lock, hard, [&] { return performing_ == 0; });
+  runs = performing_runs();
+  lock.unlock();
+  Value::Array given_up;
+  for (const auto& run : runs) {
+    std::lock_guard run_lock{run->mutex};
+    if (run->abandoned) continue;
+    run->abandoned = true;
+    ++*stragglers_;
+    given_up.push_back(run->job.id);
+    // Released unless its ack is decided already (a timeout, a pkill, a commit in flight).
+    if (run->decided == JobRun::Decider::none) {
+      run->decided = JobRun::Decider::shutdown;
+      release(run);
+    }
+  }
+  lock.lock();
+  // A fetch that may have committed unseen: give back whatever it left under our uuid.
+  if (reconcile_) reconcile(lock, false);
+  finished_ = true;
+  lock.unlock();
+  loop_.stop();
+  if (!given_up.empty()) {
+    telemetry::emit("queue:released", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node}, {"job_ids", std::move(given_up)}},
+                    {{"elapsed", std::chrono::duration_cast<milliseconds>(SteadyClock::now() - began).count()}},
+                    "jobs still running after the shutdown grace and the hard deadline: released for another run");
+  }
+  return stragglers_->load();
+}
+
+void Producer::stop(milliseconds grace, milliseconds hard) noexcept {
+  const auto now = SteadyClock::now();
+  await_grace(now + grace);
+  finish_stop(now + grace + hard);
 }
 
 }  // namespace oban::queue

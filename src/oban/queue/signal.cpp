@@ -45,6 +45,10 @@ Signal parse_signal(const std::string& text) {
     signal.limit = static_cast<int>(*limit);
   }
   signal.job_id = optional_integer(object, "job_id");
+  if (object.has("local_only")) {
+    signal.local_only = object.boolean("local_only");
+    if (!signal.local_only) throw std::invalid_argument("signal field 'local_only' is not a boolean");
+  }
   return signal;
 }
 

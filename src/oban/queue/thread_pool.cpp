@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include <spdlog/spdlog.h>
+#include "oban/core/telemetry.hpp"
 
 namespace oban::queue {
 
@@ -39,9 +39,9 @@ struct ThreadPool::State {
       try {
         task();
       } catch (const std::exception& e) {
-        spdlog::error("thread_pool.task_failed error=\"{}\"", e.what());
+        telemetry::emit("thread_pool:task:exception", telemetry::Level::error, {{"error", e.what()}});
       } catch (...) {
-        spdlog::error("thread_pool.task_failed error=unknown");
+        telemetry::emit("thread_pool:task:exception", telemetry::Level::error, {{"error", "unknown exception"}});
       }
       lock.lock();
     }
@@ -55,16 +55,30 @@ ThreadPool::ThreadPool() : state_(std::make_shared<State>()) {}
 
 ThreadPool::~ThreadPool() { shutdown(std::chrono::steady_clock::now()); }
 
-void ThreadPool::submit(std::function<void()> task) {
+bool ThreadPool::submit(std::function<void()> task) {
   std::lock_guard lock{state_->mutex};
+  if (state_->stopping) return false;
   state_->tasks.push_back(std::move(task));
   if (state_->idle >= state_->tasks.size()) {
     state_->work.notify_one();
-    return;
+    return true;
   }
-  auto done = std::make_shared<bool>(false);
+  try {
+    // Room first, so that once the thread runs nothing can throw before it is kept.
+    state_->threads.reserve(state_->threads.size() + 1);
+    auto done = std::make_shared<bool>(false);
+    std::thread thread{[state = state_, done] { State::loop(state, done); }};
+    state_->threads.push_back({std::move(thread), std::move(done)});
+  } catch (const std::exception& e) {
+    // Out of threads (or memory): give the task back rather than let it wait behind busy
+    // threads that may never finish.
+    state_->tasks.pop_back();
+    telemetry::emit("thread_pool:spawn_failed", telemetry::Level::error,
+                    {{"threads", state_->threads.size()}, {"error", e.what()}});
+    return false;
+  }
   ++state_->alive;
-  state_->threads.push_back({std::thread([state = state_, done] { State::loop(state, done); }), done});
+  return true;
 }
 
 void ThreadPool::shutdown(std::chrono::steady_clock::time_point deadline) noexcept {
@@ -86,7 +100,7 @@ void ThreadPool::shutdown(std::chrono::steady_clock::time_point deadline) noexce
   }
   lock.unlock();
   for (auto& thread : to_join) thread.join();
-  if (detached > 0) spdlog::warn("thread_pool.abandoned threads={}", detached);
+  if (detached > 0) telemetry::emit("thread_pool:abandoned", telemetry::Level::warning, {{"threads", detached}});
 }
 
 std::size_t ThreadPool::size() const {

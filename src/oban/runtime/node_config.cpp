@@ -3,6 +3,11 @@
 #include <stdexcept>
 
 namespace oban {
+namespace {
+
+double seconds(std::chrono::milliseconds duration) { return static_cast<double>(duration.count()) / 1000.0; }
+
+}  // namespace
 
 std::vector<std::string> NodeConfig::validate() const {
   std::vector<std::string> problems;
@@ -17,38 +22,53 @@ std::vector<std::string> NodeConfig::validate() const {
   }
   if (poll_interval.count() <= 0) problems.push_back("poll interval must be positive");
   if (peer_name.empty()) problems.push_back("peer name must not be empty");
+  for (auto& problem : notifier.validate()) problems.push_back(std::move(problem));
+  if (cron_delay.count() < 0 || cron_delay >= std::chrono::minutes{1}) {
+    problems.push_back("cron delay must be at least 0 s and under 60 s");
+  }
+  if (prune_max_age.count() <= 0) problems.push_back("pruner max_age must be positive");
+  if (prune_limit <= 0) problems.push_back("pruner limit must be positive");
+  if (prune_interval.count() <= 0) problems.push_back("pruner interval must be positive");
+  if (rescue_after.count() <= 0) problems.push_back("lifeline rescue_after must be positive");
+  if (rescue_interval.count() <= 0) problems.push_back("lifeline interval must be positive");
+  if (sonar_min_interval.count() <= 0 || sonar_max_interval < sonar_min_interval) {
+    problems.push_back("sonar intervals must be positive, the longest at least the shortest");
+  }
+  if (gossip_interval.count() <= 0) problems.push_back("gossip interval must be positive");
   return problems;
 }
 
-}  // namespace oban
-
-namespace oban {
-
-CronEntry CronEntry::parse(const std::string& text) {
-  std::vector<std::string> words;
-  std::size_t pos = 0;
-  auto next_word = [&]() -> std::string {
-    pos = text.find_first_not_of(" \t", pos);
-    if (pos == std::string::npos) return {};
-    const auto end = text.find_first_of(" \t", pos);
-    auto word = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    pos = end == std::string::npos ? text.size() : end;
-    return word;
+Value::Object plugin_settings(const NodeConfig& config, const std::vector<std::string>& workers) {
+  const bool whole_table = config.joins_elixir_election();
+  const Value scope = whole_table ? Value{"all jobs"} : Value{workers};
+  Value::Object pruner{{"enabled", config.pruner_enabled()}};
+  if (config.pruner_enabled()) {
+    pruner["max_age_s"] = static_cast<long>(config.prune_max_age.count());
+    pruner["limit"] = config.prune_limit;
+    pruner["interval_s"] = seconds(config.prune_interval);
+    pruner["workers"] = scope;
+  }
+  Value::Object lifeline{{"enabled", config.lifeline_enabled()}};
+  if (config.lifeline_enabled()) {
+    lifeline["rescue_after_s"] = seconds(config.rescue_after);
+    lifeline["interval_s"] = seconds(config.rescue_interval);
+    lifeline["workers"] = scope;
+  }
+  Value::Array crontab;
+  for (const auto& entry : config.crontab) crontab.push_back(entry.expression + " " + entry.worker);
+  return {
+      {"peer", config.peer_name},
+      {"leadership", config.leadership},
+      {"joins_elixir_election", whole_table},
+      {"pruner", std::move(pruner)},
+      {"lifeline", std::move(lifeline)},
+      {"cron", Value::Object{{"entries", std::move(crontab)},
+                             {"delay_s", seconds(config.cron_delay)},
+                             {"timezone", config.cron_timezone}}},
+      // Staging is the same pure function of time on every leader (scheduled_at <= now).
+      {"stager", Value::Object{{"interval_s", seconds(config.stage_interval)}, {"workers", "all jobs"}}},
+      {"unknown_worker_watch", config.unknown_worker_watch},
   };
-  CronEntry entry;
-  const std::string first = next_word();
-  if (first.empty()) throw std::invalid_argument("empty cron entry");
-  entry.expression = first;
-  if (first[0] != '@') {
-    for (int field = 1; field < 5; ++field) entry.expression += " " + next_word();
-  }
-  entry.worker = next_word();
-  if (entry.worker.empty()) {
-    throw std::invalid_argument("cron entry '" + text + "' needs 'EXPR WORKER [JSON_ARGS]'");
-  }
-  const auto rest = text.find_first_not_of(" \t", pos);
-  if (rest != std::string::npos) entry.args = text.substr(rest);
-  return entry;
 }
 
 }  // namespace oban

@@ -1,0 +1,26 @@
+#pragma once
+// Oban's notifications on "<prefix>.oban_<channel>": payloads exactly as Oban 2.21+ encodes
+// them (JSON of 512 bytes or less as is; longer JSON as "Z:" + base64(gzip(json)); decoding
+// also accepts the pre-2.21 form, base64 gzip starting "H4sI" with no prefix), and sending.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+namespace oban::db {
+
+constexpr std::size_t kPlainPayloadLimit = 512;
+
+std::string encode_payload(std::string_view json);
+
+// The JSON text inside a payload. Throws std::invalid_argument for bad base64 or gzip.
+std::string decode_payload(std::string_view payload);
+
+// Sends each payload (JSON, encoded as Oban encodes it) on "<prefix>.oban_<channel>", the
+// way Oban does: one pg_notify per payload in a single statement. Inside a transaction,
+// delivery waits for the commit.
+void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel,
+            const std::vector<std::string>& json_payloads);
+
+}  // namespace oban::db

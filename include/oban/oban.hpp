@@ -1,0 +1,31 @@
+#pragma once
+// oban-cpp's public API in one include: workers (plain and typed), the client that inserts
+// jobs and sends signals, the node that runs queues, telemetry, and Oban's schema.
+// Testing helpers are separate: <oban/testing/testing.hpp>.
+#include "oban/version.hpp"
+
+#include "oban/core/args.hpp"
+#include "oban/core/backoff.hpp"
+#include "oban/core/clock.hpp"
+#include "oban/core/insert_result.hpp"
+#include "oban/core/job.hpp"
+#include "oban/core/job_result.hpp"
+#include "oban/core/job_state.hpp"
+#include "oban/core/new_job.hpp"
+#include "oban/core/telemetry.hpp"
+#include "oban/core/timestamp.hpp"
+#include "oban/core/unique_options.hpp"
+#include "oban/core/value.hpp"
+#include "oban/json/json_object.hpp"
+#include "oban/json/json_value.hpp"
+#include "oban/worker.hpp"
+#include "oban/typed_worker.hpp"
+#include "oban/client/client.hpp"
+#include "oban/db/connection.hpp"
+#include "oban/db/identifiers.hpp"
+#include "oban/db/schema.hpp"
+#include "oban/plugins/cron_entry.hpp"
+#include "oban/plugins/plugin.hpp"
+#include "oban/runtime/default_logger.hpp"
+#include "oban/runtime/node.hpp"
+#include "oban/runtime/node_config.hpp"

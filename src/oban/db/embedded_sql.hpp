@@ -1,0 +1,11 @@
+#pragma once
+// sql/oban/*.sql, compiled into the library (cmake/embed_sql.cmake).
+#include <string>
+#include <string_view>
+
+namespace oban::db {
+
+// The text of "oban/<file>.sql"; throws std::out_of_range when there is none.
+std::string embedded_sql_file(std::string_view path);
+
+}  // namespace oban::db
