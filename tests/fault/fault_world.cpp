@@ -126,7 +126,7 @@ bool FaultWorld::wait_until_settled(std::chrono::milliseconds timeout, const std
 }
 
 long FaultWorld::secrets_leaked() {
-  auto texts = LogCapture::instance().lines();
+  auto texts = LogCapture::instance().texts();
   texts.insert(texts.end(), noted_texts_.begin(), noted_texts_.end());
   SecretScan scan{kPassword};
   const auto leaks = static_cast<long>(scan.count_leaks(texts));
@@ -177,11 +177,11 @@ void FaultWorld::report_and_check(const Census& census) {
     // The whole log, for whoever investigates; the last lines here.
     const std::string path = "/tmp/oban-fault-" + scenario_ + ".log";
     if (std::FILE* file = std::fopen(path.c_str(), "w")) {
-      for (const auto& line : LogCapture::instance().lines()) std::fputs(line.c_str(), file);
+      for (const auto& line : LogCapture::instance().texts()) std::fprintf(file, "%s\n", line.c_str());
       std::fclose(file);
     }
     std::cout << "  full log: " << path << "; last lines:\n";
-    for (const auto& line : LogCapture::instance().tail(15)) std::cout << "    " << line;
+    for (const auto& line : LogCapture::instance().tail(15)) std::cout << "    " << line << '\n';
     if (!first_leak_.empty()) std::cout << "  first leak: " << first_leak_ << "\n";
     std::cout << std::flush;
   }
@@ -224,7 +224,7 @@ Watchdog::Watchdog(std::string what, std::chrono::seconds bound) : state_(std::m
     if (state->cv.wait_for(lock, bound, [&] { return state->done; })) return;
     std::fprintf(stderr, "fault watchdog: %s still running after %lld s; aborting. Last log lines:\n", what.c_str(),
                  static_cast<long long>(bound.count()));
-    for (const auto& line : LogCapture::instance().tail(40)) std::fprintf(stderr, "  %s", line.c_str());
+    for (const auto& line : LogCapture::instance().tail(40)) std::fprintf(stderr, "  %s\n", line.c_str());
     std::fflush(stderr);
     std::abort();
   }).detach();

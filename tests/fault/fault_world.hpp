@@ -76,9 +76,12 @@ class FaultWorld {
   // Polls until no job is outside `final_states` (SQL list), or `timeout` (scaled()).
   bool wait_until_settled(std::chrono::milliseconds timeout, const std::string& final_states = "'completed'");
 
-  // An exception text seen by the test; the secret scan reads these too.
+  // A text the scenario saw outside telemetry (an exception's what(), a child process's
+  // stdout and stderr); the secret scan reads these too.
   void note_text(std::string text) { noted_texts_.push_back(std::move(text)); }
-  // Logs captured since the world began, plus the noted texts, that leak the password.
+  // Texts that leak the password: everything reported through telemetry since the world
+  // began (LogCapture: each event as the default logger's text and JSON lines and whole),
+  // plus the noted texts.
   long secrets_leaked();
   const std::string& first_leak() const { return first_leak_; }
 

@@ -1,34 +1,22 @@
 #include "log_capture.hpp"
 
-#include <memory>
 #include <mutex>
 
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
+#include "oban/json/json_value.hpp"
+#include "oban/runtime/default_logger.hpp"
 
 namespace fault {
 
-struct LogCapture::Sink final : public spdlog::sinks::base_sink<std::mutex> {
-  // Copied out under base_sink's own mutex.
-  std::vector<std::string> copy() {
-    std::lock_guard lock{mutex_};
-    return lines_;
-  }
-  void clear() {
-    std::lock_guard lock{mutex_};
-    lines_.clear();
-  }
+struct CapturedEvent {
+  std::string name;
+  std::string text_line;  // the default logger's text line ("" when it logs nothing)
+  std::string json_line;  // ... and its JSON line
+  std::string whole;      // event_json()
+};
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& message) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(message, formatted);
-    lines_.emplace_back(formatted.data(), formatted.size());
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> lines_;  // guarded by base_sink's mutex_
+struct LogCapture::State {
+  mutable std::mutex mutex;
+  std::vector<CapturedEvent> events;  // guarded by mutex
 };
 
 LogCapture& LogCapture::instance() {
@@ -36,28 +24,61 @@ LogCapture& LogCapture::instance() {
   return capture;
 }
 
-LogCapture::LogCapture() {
-  auto sink = std::make_shared<Sink>();
-  sink_ = sink.get();
-  auto logger = std::make_shared<spdlog::logger>("fault", sink);
-  logger->set_level(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
+LogCapture::LogCapture() : state_(new State) {
+  // Every event, whatever its level: the scan must see what a debug log would hold.
+  oban::telemetry::attach({}, [this](const oban::telemetry::Event& event) { record(event); });
 }
 
-void LogCapture::clear() { sink_->clear(); }
+void LogCapture::record(const oban::telemetry::Event& event) {
+  // Formatted on the emitting thread, as the default logger does.
+  CapturedEvent captured{event.name, oban::format_text_line(event), oban::format_json_line(event),
+                         event_json(event)};
+  std::lock_guard lock{state_->mutex};
+  state_->events.push_back(std::move(captured));
+}
 
-std::vector<std::string> LogCapture::lines() const { return sink_->copy(); }
+void LogCapture::clear() {
+  std::lock_guard lock{state_->mutex};
+  state_->events.clear();
+}
+
+std::vector<std::string> LogCapture::texts() const {
+  std::lock_guard lock{state_->mutex};
+  std::vector<std::string> texts;
+  texts.reserve(state_->events.size() * 3);
+  for (const auto& event : state_->events) {
+    for (const auto* text : {&event.text_line, &event.json_line, &event.whole}) {
+      if (!text->empty()) texts.push_back(*text);
+    }
+  }
+  return texts;
+}
 
 std::vector<std::string> LogCapture::tail(std::size_t count) const {
-  auto all = sink_->copy();
-  if (all.size() > count) all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(count));
-  return all;
+  std::lock_guard lock{state_->mutex};
+  const auto& events = state_->events;
+  std::vector<std::string> lines;
+  for (auto i = events.size() > count ? events.size() - count : 0; i < events.size(); ++i) {
+    lines.push_back(events[i].text_line.empty() ? events[i].whole : events[i].text_line);
+  }
+  return lines;
 }
 
-std::size_t LogCapture::count_containing(const std::string& text) const {
+std::size_t LogCapture::count_events(std::string_view name) const {
+  std::lock_guard lock{state_->mutex};
   std::size_t count = 0;
-  for (const auto& line : sink_->copy()) count += line.find(text) != std::string::npos ? 1 : 0;
+  for (const auto& event : state_->events) count += event.name == name ? 1 : 0;
   return count;
+}
+
+std::string event_json(const oban::telemetry::Event& event) {
+  oban::Value::Object whole{{"event", event.name},
+                            {"level", std::string{oban::telemetry::to_string(event.level)}},
+                            {"source", event.source},
+                            {"message", event.message},
+                            {"metadata", event.metadata},
+                            {"measurements", event.measurements}};
+  return oban::json::write(oban::Value{std::move(whole)});
 }
 
 }  // namespace fault

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "child_process.hpp"
 #include "fault_world.hpp"
 #include "oban/db/identifiers.hpp"
 #include "running_node.hpp"
@@ -70,16 +71,27 @@ TEST_CASE("a raw '@' in the password of a URL leaks no piece of it", "[fault][ba
   // What an operator pastes: the password not percent-encoded.
   const std::string dsn = std::string{"postgresql://"} + kRole + ":" + kPassword + "@127.0.0.1:" +
                           std::to_string(world.server().port()) + "/postgres";
-  bool refused = false;
+  std::string error;
   try {
     RunningNode node{world, world.node_config(dsn, 1)};
-  } catch (const std::exception&) {
-    refused = true;  // noted for the scan by RunningNode
+  } catch (const std::exception& e) {
+    error = e.what();  // noted for the scan by RunningNode
   }
+  // The same URL given to rindle-worker: its stderr is what an operator's log holds.
+  ChildProcess child{{OBAN_RINDLE_WORKER, "run", "--queues", "fault:1", "--prefix", "fault", "--no-cron"},
+                     {{"DATABASE_URL", dsn}}};
+  const auto status = child.wait(scaled(20s));
+  const std::string output = child.output();
+  world.note_text(output);
   const auto leaks = world.secrets_leaked();
-  std::cout << "fault scenario=raw_at_password start_refused=" << (refused ? 1 : 0) << " secrets_in_logs=" << leaks
-            << std::endl;
+  const bool child_refused = status && describe_wait_status(*status) != "0";
+  std::cout << "fault scenario=raw_at_password start_refused=" << (error.empty() ? 0 : 1)
+            << " child_refused=" << (child_refused ? 1 : 0) << " secrets_in_logs=" << leaks << std::endl;
+  std::cout << "  node error: " << error << "\n  rindle-worker: " << output << std::flush;
   if (leaks > 0) std::cout << "  first leak: " << world.first_leak() << std::endl;
-  CHECK(refused);
+  CHECK_FALSE(error.empty());
+  CHECK(error.find("percent-encode") != std::string::npos);  // names the problem and the fix
+  CHECK(child_refused);
+  CHECK(output.find("percent-encode") != std::string::npos);
   CHECK(leaks == 0);
 }

@@ -36,8 +36,12 @@ TEST_CASE("c. the database read-only for 20 s with jobs in flight", "[fault][rea
   census.add("held_acks_max", held_max);
   const auto held_after = static_cast<long>(node->completer()->held());
   census.add("held_acks_after", held_after);
+  census.add("held_events", static_cast<long>(LogCapture::instance().count_events("completer:held")));
+  census.add("lost_events", static_cast<long>(LogCapture::instance().count_events("completer:lost")));
   node.stop();
   world.report_and_check(census);
   CHECK(held_after == 0);
   CHECK(held_max > 0);  // the node said it held refused acks
+  CHECK(census.get("held_events") != "0");  // ... and reported it
+  CHECK(census.get("lost_events") == "0");
 }

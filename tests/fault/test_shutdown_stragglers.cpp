@@ -54,6 +54,7 @@ TEST_CASE("l. stop() with performs that ignore their stop token", "[fault][strag
   census.add("released_at_stop", released_at_stop);
   census.add("executing_at_stop", executing_at_stop);
   census.add("running_after_destroy", still_running_after_destroy);
+  census.add("queue_released_events", static_cast<long>(LogCapture::instance().count_events("queue:released")));
   
   next.stop();
   world.report_and_check(census);
@@ -62,5 +63,6 @@ TEST_CASE("l. stop() with performs that ignore their stop token", "[fault][strag
   CHECK(released_at_stop == kStuck);
   CHECK(executing_at_stop == 0);
   CHECK(still_running_after_destroy == kStuck);
+  CHECK(census.get("queue_released_events") == "1");
 
 }
