@@ -1,10 +1,11 @@
 // g. SIGTERM to a real `rindle-worker run` while its jobs wait on a slow Mux (issue 10,
-// point 5). Mux holds every answer. Half are released well within the grace: those jobs
-// complete in the child. The other half are released the moment the child says its grace
-// ended (queue:shutdown), so their answers race the stop request that the grace's end
-// sends every perform: Rindle's worker abandons the exchange on its stop token and the
-// node releases the job (a failure after the stop request is shutdown's doing), or the
-// answer wins and the job completes. Either way the process exits 0 within the grace plus
+// point 5). Mux holds every answer. A third are released well within the grace: those
+// jobs complete in the child. A third are released the moment the child says its grace
+// ended (queue:shutdown), so their answers race the stop request that follows: the job
+// completes, or Rindle's worker abandons the exchange on its stop token and the node
+// releases the job (a failure after the stop request is shutdown's doing). The last third
+// get no answer while the child lives: each is abandoned and released. Either way the
+// process exits 0 within the grace plus
 // the hard deadline, with no crash report (the sanitizer builds check the teardown), and
 // leaves nothing executing. A node started afterwards runs what was released, so each job
 // runs once when the child completed it, else twice, and no job spent more than one attempt.
@@ -92,17 +93,18 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   child.send(SIGTERM);
   // 2 s (scaled under sanitizers) for the process's own teardown.
   const auto bound = kGrace + kHardDeadline + scaled(2s);
-  bool first_half = false;
-  bool second_half = false;
+  constexpr int kThird = kJobs / 3;
+  bool first_third = false;
+  bool second_third = false;
   std::optional<int> status;
   while (!status && std::chrono::steady_clock::now() - sent < bound) {
-    if (!first_half && std::chrono::steady_clock::now() - sent >= 300ms) {
-      for (int i = 0; i < kJobs / 2; ++i) mux.release(mux_id(i));
-      first_half = true;
+    if (!first_third && std::chrono::steady_clock::now() - sent >= 300ms) {
+      for (int i = 0; i < kThird; ++i) mux.release(mux_id(i));
+      first_third = true;
     }
-    if (!second_half && child.output().find("queue:shutdown") != std::string::npos) {
-      for (int i = kJobs / 2; i < kJobs; ++i) mux.release(mux_id(i));
-      second_half = true;
+    if (!second_third && child.output().find("queue:shutdown") != std::string::npos) {
+      for (int i = kThird; i < 2 * kThird; ++i) mux.release(mux_id(i));
+      second_third = true;
     }
     status = child.wait(1ms);
   }
@@ -115,6 +117,7 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   world.note_text(output);
   const long left_executing_by_child = world.count("state = 'executing'");
   const long completed_by_child = world.count("state = 'completed'");
+  const long released_by_child = world.count("state = 'available' AND attempt = 0");
   std::vector<bool> done_by_child(kJobs);
   for (int i = 0; i < kJobs; ++i) {
     done_by_child[i] = world.count("args->>'provider_asset_id' = '" + mux_id(i) + "' AND state = 'completed'") == 1;
@@ -169,6 +172,7 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   census.add("exit_bound_ms", static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(bound).count()));
   census.add("crash_report", has_crash_report(output) ? 1 : 0);
   census.add("completed_by_child", completed_by_child);
+  census.add("released_by_child", released_by_child);
   census.add("left_executing_by_child", left_executing_by_child);
   census.add("child_output_bytes", static_cast<long>(output.size()));
   world.report_and_check(census);
@@ -178,6 +182,8 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   CHECK(exit_ms <= bound);
   CHECK_FALSE(has_crash_report(output));
   CHECK(left_executing_by_child == 0);
-  CHECK(completed_by_child >= kJobs / 2);  // the first half's answers came within the grace
+  CHECK(completed_by_child >= kThird);                 // answered within the grace
+  CHECK(released_by_child >= kJobs - 2 * kThird);      // never answered: released
+  CHECK(completed_by_child + released_by_child == kJobs);
   CHECK(output.find("queue:shutdown") != std::string::npos);
 }
