@@ -282,6 +282,8 @@ TEST_CASE("gossip through a job cancel and a shutdown, as rec-d sent it", "[goss
       [&](const auto& m) { return running_ids(check_for(m.decoded, "epsilon")) == std::vector{orphaned}; }, 10s));
   node.stop();  // grace 200 ms: the other job is orphaned
 
+  // stop() returns once the last check is sent; the listener hears it a moment later.
+  REQUIRE(gossip.wait_for([](const auto& m) { return is_true(check_for(m.decoded, "epsilon"), "paused"); }, 5s));
   const auto messages = gossip.messages();
   REQUIRE_FALSE(messages.empty());
   const auto last = check_for(messages.back().decoded, "epsilon");
