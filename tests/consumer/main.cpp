@@ -70,8 +70,9 @@ int main() {
 
     oban::WorkerRegistry registry;
     auto greeter = oban::add_worker(registry, std::make_shared<GreetWorker>());
-    oban::Node node{{.dsn = dsn, .prefix = prefix, .queues = {{"greetings", 2}}, .poll_interval = std::chrono::milliseconds{200}},
-                    registry};
+    oban::Node node{
+        {.dsn = dsn, .prefix = prefix, .queues = {{"greetings", 2}}, .poll_interval = std::chrono::milliseconds{200}},
+        registry};
 
     // Inserting works before the node starts.
     node.client().insert(GreetArgs{.name = "Ada", .languages = {"en", "fr"}});

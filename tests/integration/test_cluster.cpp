@@ -227,7 +227,8 @@ TEST_CASE("two real nodes: one leads, stopping it makes the other lead through t
   REQUIRE(oban::internals(*a).cron() != nullptr);
   REQUIRE(oban::internals(*b).cron() != nullptr);
   REQUIRE(cluster_test::wait_for([&] { return a->is_leader() || b->is_leader(); }));
-  REQUIRE(cluster_test::wait_for([&] { return oban::internals(*a).notifier()->connected() && oban::internals(*b).notifier()->connected(); }));
+  REQUIRE(cluster_test::wait_for(
+      [&] { return oban::internals(*a).notifier()->connected() && oban::internals(*b).notifier()->connected(); }));
   // Both elected at start; the lease is 30 s, so the loser stays a follower.
   CHECK(a->is_leader() != b->is_leader());
 

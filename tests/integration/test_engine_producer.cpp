@@ -143,7 +143,8 @@ TEST_CASE("two nodes drain 20,000 jobs, each run exactly once", "[producer]") {
   REQUIRE(wait_for([&] { return count_state(schema, "completed") == 20000; }, 5s, 20ms));
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   WARN("drained 20000 jobs in " << seconds << " s (" << 20000 / seconds << " jobs/s), fetches "
-       << oban::internals(node_a).producer("bulk")->fetches() << " + " << oban::internals(node_b).producer("bulk")->fetches());
+       << oban::internals(node_a).producer("bulk")->fetches() << " + "
+       << oban::internals(node_b).producer("bulk")->fetches());
   node_a.stop();
   node_b.stop();
 

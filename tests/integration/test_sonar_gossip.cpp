@@ -124,8 +124,10 @@ TEST_CASE("Sonar pings carry exactly Oban's fields, and the status and stager mo
 
   oban::Node leader{node_config(schema, "cpp-leader", {{"alpha", 2}}), registry};
   leader.start();
-  REQUIRE(eventually([&] { return oban::internals(leader).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
-  REQUIRE(eventually([&] { return oban::internals(follower).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
+  REQUIRE(eventually(
+      [&] { return oban::internals(leader).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
+  REQUIRE(eventually(
+      [&] { return oban::internals(follower).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
   REQUIRE(eventually([&] { return log.events("stager:switch", "cpp-follower").size() >= 2; }, 10s));
   CHECK_FALSE(oban::internals(follower).stager().local_mode());
   CHECK(oban::internals(leader).sonar()->nodes() == std::vector<std::string>{"cpp-follower", "cpp-leader"});
@@ -236,7 +238,12 @@ TEST_CASE("gossip checks carry the recorded fields: running jobs, a paused queue
         schema, "signal",
         R"(["{\"action\":\"scale\",\"ident\":\"Oban.cpp-gossip\",\"limit\":7,\"local_only\":true,\"queue\":\"gamma\"}",)"
         R"("{\"action\":\"resume\",\"ident\":\"any\",\"queue\":\"beta\"}"])");
-    REQUIRE(eventually([&] { return oban::internals(node).producer("gamma")->limit() == 7 && !oban::internals(node).producer("beta")->paused(); }, 10s));
+    REQUIRE(eventually(
+        [&] {
+          auto& parts = oban::internals(node);
+          return parts.producer("gamma")->limit() == 7 && !parts.producer("beta")->paused();
+        },
+        10s));
     const auto applied = gossip.messages().size();
     const auto reflects = [](const Value& m) {
       return *check_for(m, "gamma").find("limit") == Value{7} && !is_true(check_for(m, "beta"), "paused");

@@ -155,7 +155,8 @@ TEST_CASE("a sync job cancelled while Mux is slow stops at once and writes nothi
   const auto cancelled = SteadyClock::now();
   engine_test::send_notification(f.schema, "signal",
                                  "[\"{\\\"action\\\":\\\"pkill\\\",\\\"job_id\\\":" + std::to_string(id) + "}\"]");
-  REQUIRE(engine_test::wait_for([&] { return oban::internals(node).producer("rindle_provider")->performing() == 0; }, 3s));
+  REQUIRE(engine_test::wait_for(
+      [&] { return oban::internals(node).producer("rindle_provider")->performing() == 0; }, 3s));
   CHECK(SteadyClock::now() - cancelled < 2s);  // not the 8 s Mux takes
   node.stop();
   CHECK(engine_test::job_state(f.schema, id) == "cancelled");
