@@ -1,4 +1,4 @@
-# `cmake --install` for the oban library: headers (cmake/public_headers.txt), liboban.a and a
+# `cmake --install` for the oban library: headers (include/oban), liboban.a and a
 # CMake package, so another project can
 #   find_package(oban CONFIG REQUIRED)                     # oban::oban
 #   find_package(oban CONFIG REQUIRED COMPONENTS testkit)  # also oban::testkit (PrivatePostgres)
@@ -8,17 +8,12 @@ include(CMakePackageConfigHelpers)
 
 set(OBAN_PACKAGE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/oban)
 
-file(STRINGS ${CMAKE_SOURCE_DIR}/cmake/public_headers.txt header_lines REGEX "^(api|internal) ")
-foreach(line IN LISTS header_lines)
-  string(REGEX REPLACE "^(api|internal) +" "" header "${line}")
-  get_filename_component(header_dir "${header}" DIRECTORY)
-  if(header STREQUAL "oban/version.hpp")
-    set(header_file ${OBAN_GENERATED_INCLUDE_DIR}/${header})
-  else()
-    set(header_file ${CMAKE_SOURCE_DIR}/include/${header})
-  endif()
-  install(FILES ${header_file} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${header_dir} COMPONENT oban)
-endforeach()
+# The public API is exactly include/oban/ (the internals' headers live in src/oban/), plus
+# the generated oban/version.hpp.
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/include/oban DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT oban
+  FILES_MATCHING PATTERN "*.hpp")
+install(FILES ${OBAN_GENERATED_INCLUDE_DIR}/oban/version.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/oban
+  COMPONENT oban)
 
 install(TARGETS oban EXPORT obanTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT oban)

@@ -1,7 +1,8 @@
 #pragma once
 // oban-cpp's public API in one include: workers (plain and typed), the client that inserts
-// jobs and sends signals, the node that runs queues, telemetry, and Oban's schema.
-// Testing helpers are separate: <oban/testing/testing.hpp>.
+// jobs and sends signals, the node that runs queues, telemetry, and Oban's schema. It needs
+// no libpqxx or Boost headers. Separate: <oban/testing/testing.hpp> (Oban.Testing's helpers)
+// and <oban/db/connection.hpp> (a pool of your own; it includes <pqxx/pqxx>).
 #include "oban/version.hpp"
 
 #include "oban/core/args.hpp"
@@ -21,7 +22,6 @@
 #include "oban/worker.hpp"
 #include "oban/typed_worker.hpp"
 #include "oban/client/client.hpp"
-#include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/schema.hpp"
 #include "oban/plugins/cron_entry.hpp"

@@ -1,6 +1,5 @@
 #include "cli/rindle_runtime.hpp"
 
-#include "oban/db/schema.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
 #include "rindle/rindle_schema.hpp"
 
@@ -23,15 +22,9 @@ RindleRuntime::RindleRuntime(oban::NodeConfig config, std::optional<std::string>
     auto conn = pool_->acquire();
     rindle::require_rindle_tables(*conn, rindle_config.schema);
   }
-  // Oban's tables live in the prefix; Rindle's in its own schema.
-  int schema_version = oban::db::kCurrentSchemaVersion;
-  {
-    auto conn = pool_->acquire();
-    schema_version = oban::db::schema_version(*conn, config_.prefix);
-  }
-  inserter_ = std::make_unique<oban::Inserter>(*pool_, config_.prefix, oban::SystemClock::instance(), schema_version);
+  // Oban's tables live in the prefix (the node's client inserts there); Rindle's in its own schema.
   services_ = std::make_unique<rindle::RindleServices>(
-      rindle::RindleServices{*pool_, *inserter_, *mux_, *mux_rate_, rindle_config, rindle_config.schema});
+      rindle::RindleServices{*pool_, node_->client(), *mux_, *mux_rate_, rindle_config, rindle_config.schema});
   rindle::register_rindle_workers(registry_, *services_);
 }
 

@@ -25,7 +25,6 @@ class RindleRuntime {
   oban::NodeConfig config_;
   oban::WorkerRegistry registry_;
   std::unique_ptr<oban::db::ConnectionPool> pool_;  // Rindle's own table queries and fan-out
-  std::unique_ptr<oban::Inserter> inserter_;
   std::unique_ptr<rindle::MuxClient> mux_;
   std::unique_ptr<rindle::TokenBucket> mux_rate_;
   std::unique_ptr<rindle::RindleServices> services_;

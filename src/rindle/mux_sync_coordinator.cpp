@@ -28,7 +28,7 @@ CoordinatorRun MuxSyncCoordinator::run_once() {
   for (const auto& id : ids) jobs.push_back(provider_asset_job(id));
   try {
     // One batch with per-job uniqueness: a few statements instead of one insert per row.
-    for (const auto& result : services_.inserter.insert_all(jobs)) {
+    for (const auto& result : services_.client.insert_all(jobs)) {
       ++(result.conflict ? run.jobs_conflicted : run.jobs_enqueued);
     }
   } catch (const std::exception& e) {

@@ -1,6 +1,6 @@
 #include "rindle/mux_sync_provider_asset.hpp"
 
-#include "oban/json/json_writer.hpp"
+#include "oban/json/json_value.hpp"
 #include "rindle/mux_status.hpp"
 #include "rindle/mux_sync_coordinator.hpp"
 #include "rindle/provider_asset_fsm.hpp"
@@ -43,7 +43,7 @@ oban::NewJob provider_asset_job(const std::string& provider_asset_id) {
   job.worker = kProviderAssetWorker;
   job.queue = kProviderQueue;
   job.max_attempts = 3;
-  job.args = oban::json::ObjectWriter{}.add("provider_asset_id", provider_asset_id).str();
+  job.args = oban::json::write(oban::Value::Object{{"provider_asset_id", provider_asset_id}});
   job.unique = provider_asset_unique_options();
   return job;
 }

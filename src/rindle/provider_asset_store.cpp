@@ -1,7 +1,7 @@
 #include "rindle/provider_asset_store.hpp"
 
 #include "oban/db/identifiers.hpp"
-#include "oban/db/job_row.hpp"
+#include "oban/json/json_value.hpp"
 
 namespace rindle {
 namespace {
@@ -49,8 +49,12 @@ void ProviderAssetStore::update_state(pqxx::transaction_base& tx, const std::str
                                       const std::optional<std::vector<std::string>>& playback_ids,
                                       oban::Timestamp now) const {
   if (playback_ids) {
-    tx.exec_params("UPDATE " + table_ + " SET state = $2, playback_ids = $3::varchar[], updated_at = $4::timestamp WHERE id = $1",
-                   id, state, oban::db::text_array_literal(*playback_ids), oban::format_sql_timestamp(now));
+    // The ids travel as one JSON array: libpqxx 6.4 has no array parameters.
+    tx.exec_params("UPDATE " + table_ +
+                       " SET state = $2, playback_ids = ARRAY(SELECT jsonb_array_elements_text($3::jsonb))::varchar[],"
+                       " updated_at = $4::timestamp WHERE id = $1",
+                   id, state, oban::json::write(oban::Value::Array(playback_ids->begin(), playback_ids->end())),
+                   oban::format_sql_timestamp(now));
   } else {
     tx.exec_params("UPDATE " + table_ + " SET state = $2, updated_at = $3::timestamp WHERE id = $1", id, state,
                    oban::format_sql_timestamp(now));

@@ -9,6 +9,7 @@
 #include "noop_worker.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 namespace bench {
 
@@ -49,7 +50,7 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
   const double wal_bytes = wal_bytes_since(*conn, wal_start);
   std::uint64_t fetches = 0;
   for (auto& node : running) {
-    for (const auto& queue : queues) fetches += node->producer(queue)->fetches();
+    for (const auto& queue : queues) fetches += oban::internals(*node).producer(queue)->fetches();
   }
   for (auto& node : running) node->stop();
   const auto completed = count_jobs(*conn, prefix, "state = 'completed' AND attempt = 1");

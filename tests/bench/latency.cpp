@@ -15,6 +15,7 @@
 #include "oban/insert/inserter.hpp"
 #include "oban/notify/notifier.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "stats.hpp"
 
 namespace bench {
@@ -50,7 +51,7 @@ Samples measure(Context& context, bool notifications, int samples) {
   node.start();
   if (notifications) {
     const auto start = Clock::now();
-    while (!node.notifier()->connected() && seconds_since(start) < 10) {
+    while (!oban::internals(node).notifier()->connected() && seconds_since(start) < 10) {
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
     }
   }

@@ -6,10 +6,9 @@
 #include <fstream>
 #include <iostream>
 
-#include <spdlog/spdlog.h>
-
 #include "bench_context.hpp"
 #include "bench_db.hpp"
+#include "oban/runtime/default_logger.hpp"
 #include "targets.hpp"
 #include "testkit/private_postgres.hpp"
 
@@ -46,7 +45,8 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 2;
   }
-  spdlog::set_level(spdlog::level::warn);
+  // Warnings and errors of the nodes it runs, on stderr (the figures go to stdout).
+  const oban::DefaultLogger logger{{.level = oban::telemetry::Level::warning}};
   const auto start = std::chrono::steady_clock::now();
   const auto load_before = load_average();
   bench::Results results;

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <thread>
 
-#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "oban/db/identifiers.hpp"
 #include "oban/db/job_row.hpp"
 #include "oban/db/notification.hpp"
+#include "oban/runtime/default_logger.hpp"
 #include "oban/runtime/node.hpp"
 
 namespace bench {
@@ -43,7 +43,8 @@ int child_drain_main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  spdlog::set_level(spdlog::level::warn);
+  // Warnings and errors of the nodes it runs, on stderr (the figures go to stdout).
+  const oban::DefaultLogger logger{{.level = oban::telemetry::Level::warning}};
   oban::WorkerRegistry registry;
   registry.add(std::make_shared<NoopWorker>());
   oban::Node node{bench_node_config(argv[2], argv[3], argv[4], std::stoi(argv[5]), "bench-memory"), registry};

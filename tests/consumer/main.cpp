@@ -1,6 +1,7 @@
 // A second team's first program on oban-cpp: a typed worker, jobs inserted before the node
 // starts, a node that runs them, and Oban.Testing-style checks. Exits 0 when all held.
 #include <oban/oban.hpp>
+#include <oban/db/connection.hpp>  // db::connect, for migrating its private schema (brings libpqxx)
 #include <oban/testing/testing.hpp>
 #include <testkit/private_postgres.hpp>
 
@@ -69,12 +70,9 @@ int main() {
 
     oban::WorkerRegistry registry;
     auto greeter = oban::add_worker(registry, std::make_shared<GreetWorker>());
-    oban::NodeConfig config;
-    config.dsn = dsn;
-    config.prefix = prefix;
-    config.queues = {{"greetings", 2}};
-    config.poll_interval = std::chrono::milliseconds{200};
-    oban::Node node{config, registry};
+    oban::Node node{
+        {.dsn = dsn, .prefix = prefix, .queues = {{"greetings", 2}}, .poll_interval = std::chrono::milliseconds{200}},
+        registry};
 
     // Inserting works before the node starts.
     node.client().insert(GreetArgs{.name = "Ada", .languages = {"en", "fr"}});

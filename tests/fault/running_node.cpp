@@ -10,7 +10,7 @@ RunningNode::RunningNode(FaultWorld& world, oban::NodeConfig config) : world_(wo
   worker_pool_ = std::make_unique<oban::db::ConnectionPool>(config.dsn, static_cast<std::size_t>(limit) + 2,
                                                             oban::pool_options(config));
   node_ = std::make_unique<oban::Node>(std::move(config), world.registry());
-  node_->set_leader_check([] { return true; });
+  internals().set_leader_check([] { return true; });
   world.worker().use_pool(worker_pool_.get());
   try {
     node_->start();
@@ -24,7 +24,7 @@ RunningNode::RunningNode(FaultWorld& world, oban::NodeConfig config) : world_(wo
 RunningNode::~RunningNode() { stop(); }
 
 oban::queue::Producer& RunningNode::producer() {
-  auto* producer = node_->producer(kQueue);
+  auto* producer = internals().producer(kQueue);
   if (producer == nullptr) throw std::logic_error("the node has no fault queue");
   return *producer;
 }

@@ -9,6 +9,7 @@
 
 #include "fault_world.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 namespace fault {
 
@@ -22,6 +23,8 @@ class RunningNode {
 
   oban::Node& node() { return *node_; }
   oban::Node* operator->() { return node_.get(); }
+  // Its producers, notifier and completer (src/oban/runtime/node_internals.hpp).
+  oban::NodeInternals& internals() { return oban::internals(*node_); }
   oban::queue::Producer& producer();
   // Stops the node; aborts the process when stop() outlasts `bound`.
   void stop(std::chrono::seconds bound = std::chrono::seconds{60});

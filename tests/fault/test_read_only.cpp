@@ -21,7 +21,7 @@ TEST_CASE("c. the database read-only for 20 s with jobs in flight", "[fault][rea
   long held_max = 0;
   const auto until = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < until) {
-    held_max = std::max(held_max, static_cast<long>(node->completer()->held()));
+    held_max = std::max(held_max, static_cast<long>(node.internals().completer()->held()));
     std::this_thread::sleep_for(100ms);
   }
   const long executing_at_end = world.count("state = 'executing'");
@@ -34,7 +34,7 @@ TEST_CASE("c. the database read-only for 20 s with jobs in flight", "[fault][rea
   auto census = world.census();
   census.add("executing_when_writable_again", executing_at_end);
   census.add("held_acks_max", held_max);
-  const auto held_after = static_cast<long>(node->completer()->held());
+  const auto held_after = static_cast<long>(node.internals().completer()->held());
   census.add("held_acks_after", held_after);
   census.add("held_events", static_cast<long>(LogCapture::instance().count_events("completer:held")));
   census.add("lost_events", static_cast<long>(LogCapture::instance().count_events("completer:lost")));

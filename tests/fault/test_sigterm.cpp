@@ -19,8 +19,9 @@
 
 #include "child_process.hpp"
 #include "fault_world.hpp"
-#include "oban/insert/inserter.hpp"
+#include "oban/client/client.hpp"
 #include "oban/json/json_writer.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "rindle/mux_client.hpp"
 #include "rindle/mux_sync_coordinator.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
@@ -128,7 +129,7 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   for (int i = 0; i < kJobs; ++i) mux.release(mux_id(i));
   oban::WorkerRegistry rindle_registry;
   oban::db::ConnectionPool pool{world.server().direct_dsn(), 4};
-  oban::Inserter inserter{pool, "fault"};
+  oban::Client client{{.dsn = world.server().direct_dsn(), .prefix = "fault"}};
   rindle::MuxClientConfig mux_config;
   mux_config.base_url = mux.base_url();
   mux_config.token_id = kMuxTokenId;
@@ -136,7 +137,7 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   rindle::MuxClient mux_client{mux_config};
   rindle::TokenBucket mux_rate{1000, 50};
   rindle::RindleServices services{.pool = pool,
-                                  .inserter = inserter,
+                                  .client = client,
                                   .mux = mux_client,
                                   .mux_rate = mux_rate,
                                   .config = rindle::RindleConfig{},
@@ -146,7 +147,7 @@ TEST_CASE("g. SIGTERM to rindle-worker while its jobs wait on a slow Mux", "[fau
   config.queues = {{rindle::kProviderQueue, kJobs}};
   {
     oban::Node next{config, rindle_registry};
-    next.set_leader_check([] { return true; });
+    oban::internals(next).set_leader_check([] { return true; });
     next.start();
     world.wait_until_settled(20s);
     Watchdog watchdog{"stopping the next node", 60s};

@@ -23,7 +23,7 @@ TEST_CASE("e. the LISTEN connection goes silent: the node notices, listens again
   config.stage_interval = 60s;
   config.notifier.ping_interval = 1s;  // ping_timeout stays at its default (5 s)
   RunningNode node{world, config};
-  REQUIRE(wait_for([&] { return node->notifier()->connected() && proxy.listener_connections() == 1; }, scaled(10s)));
+  REQUIRE(wait_for([&] { return node.internals().notifier()->connected() && proxy.listener_connections() == 1; }, scaled(10s)));
   // Notifications work before the silence (this is what the poll would otherwise hide).
   world.insert_jobs(5);
   REQUIRE(world.wait_until_settled(5s));

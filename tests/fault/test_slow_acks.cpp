@@ -29,7 +29,7 @@ TEST_CASE("j. slow acks: executing rows and the ack backlog stay bounded", "[fau
       [&] {
         const long executing = world.count("state = 'executing' AND attempted_by[1] = 'fault-slow_acks'");
         max_executing = std::max(max_executing, executing);
-        max_backlog = std::max(max_backlog, static_cast<long>(node->completer()->pending()));
+        max_backlog = std::max(max_backlog, static_cast<long>(node.internals().completer()->pending()));
         return world.count("state <> 'completed'") == 0;
       },
       scaled(60s), 50ms);

@@ -8,6 +8,7 @@
 
 #include "engine_test_helpers.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -51,9 +52,9 @@ TEST_CASE("rindle-worker sends pause, resume, scale, cancel and retry, and a nod
   config.leadership = false;
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
-  auto* producer = node.producer("rindle_provider");
-  auto* other = node.producer("other");
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
+  auto* producer = oban::internals(node).producer("rindle_provider");
+  auto* other = oban::internals(node).producer("other");
 
   auto run = rindle_worker(schema, "pause --queue rindle_provider");
   CHECK(run.status == 0);

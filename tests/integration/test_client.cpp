@@ -10,6 +10,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/json/json_value.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "oban/testing/testing.hpp"
 #include "oban/typed_worker.hpp"
 
@@ -172,9 +173,9 @@ TEST_CASE("queue signals carry Oban's payloads and a running node obeys them", "
   registry.add(worker);
   oban::Node node{node_config(schema, "cpp-signals"), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
-  auto* producer = node.producer("rindle_provider");
-  auto* other = node.producer("other");
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
+  auto* producer = oban::internals(node).producer("rindle_provider");
+  auto* other = oban::internals(node).producer("other");
   auto client = client_for(schema);
   ChannelListener signals{schema, "signal"};
 
@@ -237,7 +238,7 @@ TEST_CASE("cancel_job stops an executing job where it runs, as Oban.cancel_job d
   registry.add(worker);
   oban::Node node{node_config(schema, "cpp-cancel"), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   auto client = client_for(schema);
   ChannelListener signals{schema, "signal"};
 

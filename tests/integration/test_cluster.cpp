@@ -14,6 +14,7 @@
 #include "oban/peer/peer.hpp"
 #include "oban/plugins/cron.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "support/test_database.hpp"
 
 using namespace std::chrono_literals;
@@ -223,10 +224,11 @@ TEST_CASE("two real nodes: one leads, stopping it makes the other lead through t
   auto b = std::make_unique<oban::Node>(config_for("cpp-b"), registry);
   a->start();
   b->start();
-  REQUIRE(a->cron() != nullptr);
-  REQUIRE(b->cron() != nullptr);
+  REQUIRE(oban::internals(*a).cron() != nullptr);
+  REQUIRE(oban::internals(*b).cron() != nullptr);
   REQUIRE(cluster_test::wait_for([&] { return a->is_leader() || b->is_leader(); }));
-  REQUIRE(cluster_test::wait_for([&] { return a->notifier()->connected() && b->notifier()->connected(); }));
+  REQUIRE(cluster_test::wait_for(
+      [&] { return oban::internals(*a).notifier()->connected() && oban::internals(*b).notifier()->connected(); }));
   // Both elected at start; the lease is 30 s, so the loser stays a follower.
   CHECK(a->is_leader() != b->is_leader());
 

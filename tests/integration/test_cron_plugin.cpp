@@ -11,6 +11,7 @@
 #include "oban/insert/inserter.hpp"
 #include "oban/json/json_object.hpp"
 #include "oban/plugins/cron.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 #include "support/pg_dump.hpp"
 #include "support/test_database.hpp"
 

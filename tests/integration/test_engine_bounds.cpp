@@ -14,6 +14,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/job_store.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -338,7 +339,7 @@ TEST_CASE("a job cancelled as Elixir cancels it while its worker writes commits 
   registry.add(worker);
   oban::Node node{bounds_config(schema, true), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   const auto id = insert_side_job(schema, R"({"mode": "wait_for_stop"})");
   REQUIRE(wait_for([&] { return worker->writing.load(); }));
   // Oban.cancel_job/1: the UPDATE, then the pkill signal, exactly as Elixir sends them.
@@ -370,10 +371,10 @@ TEST_CASE("a timeout while a transactional write waits commits no write; the slo
   const auto id = insert_side_job(schema, R"({"mode": "ignore_stop", "ms": 1500})");
   REQUIRE(wait_for([&] { return job_state(schema, id) == "retryable"; }));
   // Its ack (the timeout) is written, yet perform still runs: its slot is still taken.
-  CHECK(node.producer("q")->performing() == 1);
-  CHECK(node.producer("q")->check().running == std::vector<std::int64_t>{id});
+  CHECK(oban::internals(node).producer("q")->performing() == 1);
+  CHECK(oban::internals(node).producer("q")->check().running == std::vector<std::int64_t>{id});
   REQUIRE(wait_for([&] { return worker->ended.load() == 1; }, 5s));
-  CHECK(wait_for([&] { return node.producer("q")->performing() == 0; }));
+  CHECK(wait_for([&] { return oban::internals(node).producer("q")->performing() == 0; }));
   node.stop();
   CHECK(query_count(schema, "SELECT count(*) FROM " + side) == 0);
   CHECK(query_text(schema, "SELECT errors[1]->>'error' FROM " + schema.jobs_table() + " WHERE id = " +
@@ -397,7 +398,7 @@ TEST_CASE("a transactional COMMIT whose connection is lost is read back: not com
   registry.add(std::make_shared<SideWriter>(pool, side));
   oban::ManualClock clock{oban::SystemClock::instance().now()};
   oban::Node node{bounds_config(schema, false), registry, clock};
-  node.set_leader_check([] { return true; });
+  oban::internals(node).set_leader_check([] { return true; });
   node.start();
   const auto id = insert_side_job(schema, R"({"mode": "ok"})");
   const auto where = " FROM " + schema.jobs_table() + " WHERE id = " + std::to_string(id);

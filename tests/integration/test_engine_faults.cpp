@@ -11,6 +11,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/schema.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -153,7 +154,7 @@ TEST_CASE("rows a fetch left executing under the producer's uuid when its COMMIT
   auto config = faults_config(schema, "q", 5);
   oban::Node node{config, registry};
   node.start();
-  auto* producer = node.producer("q");
+  auto* producer = oban::internals(node).producer("q");
   REQUIRE(wait_for([&] { return producer->fetches() >= 1; }));
 
   // What a fetch whose answer was lost leaves: rows executing under [node, uuid], attempt
@@ -237,7 +238,7 @@ TEST_CASE("a job Oban.cancel_job/1 cancels while it runs ends cancelled, not com
                        std::to_string(id) + ") AND (NOT (so0.state IN ('cancelled','completed','discarded')))) AS s1 "
                        "WHERE (o0.id = s1.id)");
   REQUIRE(wait_for([&] { return worker->sleeping.load() == 0; }));
-  REQUIRE(wait_for([&] { return node.producer("rindle_provider")->running() == 0; }));
+  REQUIRE(wait_for([&] { return oban::internals(node).producer("rindle_provider")->running() == 0; }));
   node.stop();
   CHECK(job_state(schema, id) == "cancelled");
   CHECK(errors_entries(schema) == 0);
@@ -273,7 +274,7 @@ TEST_CASE("while the database is down the producer backs off instead of spinning
   {
     oban::Node node{config, registry};
     node.start();
-    REQUIRE(wait_for([&] { return node.producer("q")->fetches() >= 1; }));
+    REQUIRE(wait_for([&] { return oban::internals(node).producer("q")->fetches() >= 1; }));
 
     admin_sql("ALTER DATABASE " + database + " ALLOW_CONNECTIONS false");
     admin_sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '" + database + "'");
@@ -320,10 +321,10 @@ TEST_CASE("stop() waits for a fetch in flight and gives its jobs back instead of
   config.shutdown_grace = 0ms;
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.producer("q")->fetches() >= 1; }));
+  REQUIRE(wait_for([&] { return oban::internals(node).producer("q")->fetches() >= 1; }));
   exec_sql(schema, "INSERT INTO " + switches + " VALUES (true)");
   insert_jobs(schema, "Test.Counting", "q", 3);
-  REQUIRE(wait_for([&] { return node.producer("q")->fetching(); }));
+  REQUIRE(wait_for([&] { return oban::internals(node).producer("q")->fetching(); }));
   node.stop();  // the fetch is locking its 3 rows, 0.5 s each
   std::this_thread::sleep_for(300ms);  // anything launched late would have started by now
   CHECK(worker->total() == 0);
@@ -484,7 +485,7 @@ TEST_CASE("a database failure under perform does not count the attempt", "[fault
   registry.add(std::make_shared<LosesItsConnection>(schema.dsn()));
   oban::ManualClock clock{oban::SystemClock::instance().now()};
   oban::Node node{faults_config(schema, "q", 2), registry, clock};
-  node.set_leader_check([] { return true; });
+  oban::internals(node).set_leader_check([] { return true; });
   node.start();
   PlainJob job;
   job.worker = "Test.LosesItsConnection";

@@ -4,6 +4,7 @@
 
 #include "engine_test_helpers.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -41,9 +42,9 @@ TEST_CASE("jobs run by a node end exactly like the fixture rows", "[engine]") {
   oban::ManualClock clock{oban::SystemClock::instance().now()};
   oban::Node node{config_for(schema), registry, clock};
   // The manual clock jumps past the peer's 30 s lease below; this node stays the stager.
-  node.set_leader_check([] { return true; });
+  oban::internals(node).set_leader_check([] { return true; });
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));  // pkill needs the LISTEN
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));  // pkill needs the LISTEN
 
   auto insert_row = [&](int row, int max_attempts = 3) {
     PlainJob job;
@@ -117,7 +118,7 @@ TEST_CASE("jobs run by a node end exactly like the fixture rows", "[engine]") {
     }));
     CHECK(row_differences(schema, id, 14, true).empty());
     CHECK(wait_for([&] { return worker->stopped_early.load() == 1; }));
-    CHECK(wait_for([&] { return node.producer("rindle_provider")->running() == 0; }));
+    CHECK(wait_for([&] { return oban::internals(node).producer("rindle_provider")->running() == 0; }));
   }
   node.stop();
 }

@@ -6,6 +6,7 @@
 
 #include "engine_test_helpers.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -74,9 +75,9 @@ TEST_CASE("a producer never runs more than its limit, with and without notificat
   // With notifications the poll is far away, so only the notification can wake the queue.
   oban::Node node{config_for(schema, "q", 3, notifications, notifications ? 30s : 100ms), registry};
   node.start();
-  if (notifications) REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
+  if (notifications) REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   // Let the first (startup) fetch pass, so the insert below needs a wakeup.
-  REQUIRE(wait_for([&] { return node.producer("q")->fetches() >= 1; }));
+  REQUIRE(wait_for([&] { return oban::internals(node).producer("q")->fetches() >= 1; }));
   PlainJob job;
   job.worker = "Test.Counting";
   job.queue = "q";
@@ -84,7 +85,7 @@ TEST_CASE("a producer never runs more than its limit, with and without notificat
   REQUIRE(wait_for([&] { return count_state(schema, "completed") == 30; }, 15s));
   CHECK(worker->max_running.load() == 3);
   CHECK(worker->total.load() == 30);
-  CHECK(node.producer("q")->running() == 0);
+  CHECK(oban::internals(node).producer("q")->running() == 0);
   node.stop();
 }
 
@@ -95,7 +96,7 @@ TEST_CASE("a node survives its connections being terminated", "[producer]") {
   registry.add(worker);
   oban::Node node{config_for(schema, "q", 2, true, 30s), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   PlainJob job;
   job.worker = "Test.Counting";
   job.queue = "q";
@@ -107,8 +108,8 @@ TEST_CASE("a node survives its connections being terminated", "[producer]") {
               "WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND datname = current_database()) t");
   CHECK(terminated >= 2);  // the notifier's and at least one pool connection
   // The notifier notices, reconnects with backoff and LISTENs again.
-  REQUIRE(wait_for([&] { return !node.notifier()->connected(); }, 2s));
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }, 5s));
+  REQUIRE(wait_for([&] { return !oban::internals(node).notifier()->connected(); }, 2s));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }, 5s));
   for (int i = 0; i < 5; ++i) insert_plain(schema, job);
   REQUIRE(wait_for([&] { return count_state(schema, "completed") == 6; }));
   node.stop();
@@ -142,7 +143,8 @@ TEST_CASE("two nodes drain 20,000 jobs, each run exactly once", "[producer]") {
   REQUIRE(wait_for([&] { return count_state(schema, "completed") == 20000; }, 5s, 20ms));
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
   WARN("drained 20000 jobs in " << seconds << " s (" << 20000 / seconds << " jobs/s), fetches "
-       << node_a.producer("bulk")->fetches() << " + " << node_b.producer("bulk")->fetches());
+       << oban::internals(node_a).producer("bulk")->fetches() << " + "
+       << oban::internals(node_b).producer("bulk")->fetches());
   node_a.stop();
   node_b.stop();
 

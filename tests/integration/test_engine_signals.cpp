@@ -4,8 +4,10 @@
 
 #include "engine_test_helpers.hpp"
 #include "oban/db/connection.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 #include "oban/plugins/stager.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace engine_test;
 using namespace std::chrono_literals;
@@ -37,9 +39,9 @@ TEST_CASE("pause, resume and scale signals as Elixir sends them", "[signals]") {
   registry.add(worker);
   oban::Node node{config_for(schema), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
-  auto* producer = node.producer("rindle_provider");
-  auto* other = node.producer("other");
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
+  auto* producer = oban::internals(node).producer("rindle_provider");
+  auto* other = oban::internals(node).producer("other");
 
   signal(schema, R"(["{\"action\":\"pause\",\"ident\":\"any\",\"queue\":\"rindle_provider\"}"])");
   // A fetch already in flight when the pause lands still takes jobs (as in Oban): let it end.
@@ -59,7 +61,7 @@ TEST_CASE("pause, resume and scale signals as Elixir sends them", "[signals]") {
   REQUIRE(wait_for([&] { return other->limit() == 7; }));
   CHECK(producer->paused());
   CHECK(job_state(schema, id) == "available");
-  CHECK(node.notifier()->connected());
+  CHECK(oban::internals(node).notifier()->connected());
 
   signal(schema, R"(["{\"action\":\"resume\",\"ident\":\"any\",\"queue\":\"rindle_provider\"}"])");
   REQUIRE(wait_for([&] { return job_state(schema, id) == "completed"; }));
@@ -83,7 +85,7 @@ TEST_CASE("a pkill for a job not running here changes nothing", "[signals]") {
   registry.add(worker);
   oban::Node node{config_for(schema), registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   PlainJob job;
   job.args = R"({"anchor_action": "sleep", "sleep_ms": 20000})";
   auto id = insert_plain(schema, job);

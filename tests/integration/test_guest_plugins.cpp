@@ -9,6 +9,7 @@
 #include "oban/plugins/lifeline.hpp"
 #include "oban/plugins/pruner.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "support/test_database.hpp"
 
 using namespace std::chrono_literals;
@@ -66,7 +67,7 @@ struct GuestNode {
       config.rescue_interval = 20ms;
     }
     node = std::make_unique<oban::Node>(config, registry, clock);
-    node->set_leader_check([] { return true; });  // this node leads its election
+    oban::internals(*node).set_leader_check([] { return true; });  // this node leads its election
   }
 
   // Starts, and waits until each enabled maintenance plugin has run at least three times.
@@ -74,8 +75,8 @@ struct GuestNode {
     node->start();
     const auto runs = [&](const char* plugin) { return recorder.plugin_runs(plugin); };
     const bool ok = cluster_wait([&] {
-      return (!node->pruner() || runs("Oban.Plugins.Pruner") >= 3) &&
-             (!node->lifeline() || runs("Oban.Plugins.Lifeline") >= 3) && runs("Oban.Stager") >= 1;
+      return (!oban::internals(*node).pruner() || runs("Oban.Plugins.Pruner") >= 3) &&
+             (!oban::internals(*node).lifeline() || runs("Oban.Plugins.Lifeline") >= 3) && runs("Oban.Stager") >= 1;
     });
     REQUIRE(ok);
   }
@@ -119,7 +120,7 @@ TEST_CASE("under its own election name the node prunes nothing and rescues only 
   const Rows rows{schema, guest.clock.now()};
   guest.run_plugins();
 
-  CHECK(guest.node->pruner() == nullptr);
+  CHECK(oban::internals(*guest.node).pruner() == nullptr);
   CHECK(state_of(schema, rows.elixir_completed) == "completed");
   CHECK(state_of(schema, rows.elixir_discarded) == "discarded");
   CHECK(state_of(schema, rows.elixir_executing) == "executing");  // an Elixir job running for 5 h is Elixir's
@@ -157,8 +158,8 @@ TEST_CASE("joined as \"Oban\", the node prunes and rescues nothing until told to
     GuestNode guest{schema, {"--peer-name", "Oban"}};
     const Rows rows{schema, guest.clock.now()};
     guest.run_plugins();
-    CHECK(guest.node->pruner() == nullptr);
-    CHECK(guest.node->lifeline() == nullptr);
+    CHECK(oban::internals(*guest.node).pruner() == nullptr);
+    CHECK(oban::internals(*guest.node).lifeline() == nullptr);
     for (const auto id : {rows.elixir_completed, rows.cpp_completed}) CHECK(state_of(schema, id) == "completed");
     for (const auto id : {rows.elixir_executing, rows.cpp_executing}) CHECK(state_of(schema, id) == "executing");
     const auto events = guest.recorder.named("node:plugins");
@@ -196,10 +197,10 @@ TEST_CASE("each plugin flag changes what the plugins do", "[guest][pruner][lifel
   SECTION("--pruner-limit: at most that many per run") {
     GuestNode guest{schema, {"--pruner", "on", "--pruner-limit", "2"}};
     for (int i = 0; i < 5; ++i) insert_finished(schema, kCppWorker, "completed", now - 48h);
-    REQUIRE(guest.node->pruner() == nullptr);  // built at start
+    REQUIRE(oban::internals(*guest.node).pruner() == nullptr);  // built at start
     guest.node->start();
-    REQUIRE(guest.node->pruner() != nullptr);
-    CHECK(guest.node->pruner()->config().limit == 2);
+    REQUIRE(oban::internals(*guest.node).pruner() != nullptr);
+    CHECK(oban::internals(*guest.node).pruner()->config().limit == 2);
     // The loop may already have run; each run deletes at most 2.
     GuestNode::cluster_wait([&] { return guest.recorder.plugin_runs("Oban.Plugins.Pruner") >= 3; });
     for (const auto& event : guest.recorder.named("plugin:stop")) {
@@ -211,8 +212,8 @@ TEST_CASE("each plugin flag changes what the plugins do", "[guest][pruner][lifel
   SECTION("--pruner-interval and --lifeline-interval: the time between runs") {
     GuestNode guest{schema, {"--pruner", "on", "--pruner-interval", "45", "--lifeline-interval", "90"}, true};
     guest.node->start();
-    CHECK(guest.node->pruner()->next_delay() == 45s);
-    CHECK(guest.node->lifeline()->next_delay() == 90s);
+    CHECK(oban::internals(*guest.node).pruner()->next_delay() == 45s);
+    CHECK(oban::internals(*guest.node).lifeline()->next_delay() == 90s);
   }
   SECTION("--lifeline-rescue-after: jobs executing for less stay executing") {
     GuestNode guest{schema, {"--lifeline-rescue-after", "21600"}};  // 6 h
@@ -226,7 +227,7 @@ TEST_CASE("each plugin flag changes what the plugins do", "[guest][pruner][lifel
     GuestNode guest{schema, {"--lifeline", "off"}};
     const auto orphan = insert_executing(schema, kCppWorker, guest.clock.now() - 5h, "cpp-dead-node");
     guest.run_plugins();
-    CHECK(guest.node->lifeline() == nullptr);
+    CHECK(oban::internals(*guest.node).lifeline() == nullptr);
     CHECK(state_of(schema, orphan) == "executing");
   }
   SECTION("--cron-delay: how long after the boundary cron evaluates a minute") {
@@ -236,14 +237,14 @@ TEST_CASE("each plugin flag changes what the plugins do", "[guest][pruner][lifel
     oban::ManualClock clock{oban::parse_sql_timestamp("2026-11-28 09:34:01")};
     auto registry = cpp_registry();
     oban::Node node{config, registry, clock};
-    node.set_leader_check([] { return true; });
+    oban::internals(node).set_leader_check([] { return true; });
     node.start();
-    REQUIRE(node.cron() != nullptr);
-    CHECK(node.cron()->delay() == 2s);
-    CHECK(node.cron()->next_delay() == 1005ms);  // 09:34:02 and a little
-    CHECK(node.cron()->run_once().inserted.empty());
+    REQUIRE(oban::internals(node).cron() != nullptr);
+    CHECK(oban::internals(node).cron()->delay() == 2s);
+    CHECK(oban::internals(node).cron()->next_delay() == 1005ms);  // 09:34:02 and a little
+    CHECK(oban::internals(node).cron()->run_once().inserted.empty());
     clock.set(oban::parse_sql_timestamp("2026-11-28 09:34:02.005"));
-    CHECK(node.cron()->run_once().inserted == std::vector<std::string>{kCppWorker});
+    CHECK(oban::internals(node).cron()->run_once().inserted == std::vector<std::string>{kCppWorker});
   }
   SECTION("--pruner off joined as Oban with the lifeline on: rescues, keeps finished jobs") {
     GuestNode guest{schema, {"--peer-name", "Oban", "--pruner", "off", "--lifeline", "on"}};

@@ -10,6 +10,7 @@
 #include "observe_test_helpers.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace observe_test;
 using namespace std::chrono_literals;
@@ -136,7 +137,7 @@ TEST_CASE("JSON log lines of a real node: one per job stop or exception, with th
 
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(eventually([&] { return node.notifier()->connected(); }, 10s));
+  REQUIRE(eventually([&] { return oban::internals(node).notifier()->connected(); }, 10s));
   std::map<std::int64_t, std::string> outcome;  // id -> the state its line must carry
   const auto add = [&](const std::string& args, int max_attempts, const std::string& state,
                        const std::string& queue = "gamma") {
@@ -145,7 +146,7 @@ TEST_CASE("JSON log lines of a real node: one per job stop or exception, with th
     job.queue = queue;
     job.args = args;
     job.max_attempts = max_attempts;
-    const auto id = node.inserter().insert(job).job.id;
+    const auto id = oban::internals(node).inserter().insert(job).job.id;
     outcome[id] = state;
     return id;
   };
@@ -163,7 +164,7 @@ TEST_CASE("JSON log lines of a real node: one per job stop or exception, with th
   outcome[rescued] = "success";  // rescued to available, then run here
 
   const auto running_here = [&](const std::string& queue, std::int64_t id) {
-    const auto ids = node.producer(queue)->check().running;
+    const auto ids = oban::internals(node).producer(queue)->check().running;
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
   REQUIRE(eventually([&] { return running_here("gamma", killed) && running_here("alpha", orphan); }, 10s));

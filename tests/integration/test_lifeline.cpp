@@ -8,6 +8,7 @@
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/plugins/lifeline.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 #include "support/test_database.hpp"
 
 using namespace std::chrono_literals;

@@ -13,6 +13,7 @@
 #include "oban/plugins/plugin.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "oban/runtime/node_observer.hpp"
 #include "testkit/private_postgres.hpp"
 
@@ -39,7 +40,7 @@ std::int64_t insert_job(oban::Node& node, const std::string& args, int max_attem
   job.queue = "gamma";
   job.args = args;
   job.max_attempts = max_attempts;
-  return node.inserter().insert(job).job.id;
+  return oban::internals(node).inserter().insert(job).job.id;
 }
 
 // Each sample line of an exposition ("name{labels} value"), by "name{labels}".
@@ -141,7 +142,7 @@ TEST_CASE("/metrics while jobs run passes promtool, and its job counters equal t
       [&] {
         return engine_test::query_count(schema, "SELECT count(*) FROM " + jobs +
                                                     " WHERE state IN ('available', 'executing')") == 0 &&
-               node.completer()->pending() == 0;
+               oban::internals(node).completer()->pending() == 0;
       },
       20s));
   const auto after = http_get(observer.port(), "/metrics");

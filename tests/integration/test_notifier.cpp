@@ -16,6 +16,7 @@
 #include "oban/db/notification.hpp"
 #include "oban/notify/notifier.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "support/test_database.hpp"
 
 using namespace std::chrono_literals;
@@ -110,7 +111,7 @@ TEST_CASE("a LISTEN connection whose server stops answering is replaced within t
   Recorder recorder{{"notifier:"}};
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(wait_for([&] { return node.notifier()->connected(); }, 5s));
+  REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }, 5s));
   REQUIRE(recorder.named("notifier:connect").size() == 1);
   const auto stopped_pid = static_cast<pid_t>(backend_pid_of(recorder.named("notifier:connect").front()));
 
@@ -128,10 +129,10 @@ TEST_CASE("a LISTEN connection whose server stops answering is replaced within t
   REQUIRE(disconnects.size() == 1);
   CHECK_THAT(*disconnects.front().metadata.at("error").if_string(), Catch::Matchers::Contains("no answer to ping"));
   CHECK(backend_pid_of(recorder.named("notifier:connect").back()) != stopped_pid);
-  CHECK(node.notifier()->connected());
+  CHECK(oban::internals(node).notifier()->connected());
 
   // A signal sent afterwards is obeyed.
-  auto* producer = node.producer("rindle_provider");
+  auto* producer = oban::internals(node).producer("rindle_provider");
   engine_test::send_notification(schema, "signal",
                                  R"(["{\"action\":\"pause\",\"ident\":\"any\",\"queue\":\"rindle_provider\"}"])");
   CHECK(wait_for([&] { return producer->paused(); }, 3s));

@@ -8,6 +8,7 @@
 #include "oban/core/clock.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 #include "oban/plugins/pruner.hpp"
 #include "support/test_database.hpp"
 

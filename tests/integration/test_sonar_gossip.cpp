@@ -11,6 +11,7 @@
 #include "oban/queue/producer.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 using namespace observe_test;
 using namespace std::chrono_literals;
@@ -41,7 +42,7 @@ std::int64_t insert_job(oban::Node& node, const std::string& queue, const std::s
   job.queue = queue;
   job.args = args;
   job.max_attempts = 3;
-  return node.inserter().insert(job).job.id;
+  return oban::internals(node).inserter().insert(job).job.id;
 }
 
 // The recorded log line for `event` whose `key` is `value` (e.g. connectivity_status).
@@ -118,16 +119,18 @@ TEST_CASE("Sonar pings carry exactly Oban's fields, and the status and stager mo
   oban::Node follower{follower_config, registry};
   follower.start();
   REQUIRE(eventually([&] { return !log.events("stager:switch", "cpp-follower").empty(); }, 10s));
-  CHECK(follower.sonar()->status() == oban::core::Connectivity::solitary);
-  CHECK(follower.stager().local_mode());
+  CHECK(oban::internals(follower).sonar()->status() == oban::core::Connectivity::solitary);
+  CHECK(oban::internals(follower).stager().local_mode());
 
   oban::Node leader{node_config(schema, "cpp-leader", {{"alpha", 2}}), registry};
   leader.start();
-  REQUIRE(eventually([&] { return leader.sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
-  REQUIRE(eventually([&] { return follower.sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
+  REQUIRE(eventually(
+      [&] { return oban::internals(leader).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
+  REQUIRE(eventually(
+      [&] { return oban::internals(follower).sonar()->status() == oban::core::Connectivity::clustered; }, 10s));
   REQUIRE(eventually([&] { return log.events("stager:switch", "cpp-follower").size() >= 2; }, 10s));
-  CHECK_FALSE(follower.stager().local_mode());
-  CHECK(leader.sonar()->nodes() == std::vector<std::string>{"cpp-follower", "cpp-leader"});
+  CHECK_FALSE(oban::internals(follower).stager().local_mode());
+  CHECK(oban::internals(leader).sonar()->nodes() == std::vector<std::string>{"cpp-follower", "cpp-leader"});
   leader.stop();
   follower.stop();
 
@@ -184,7 +187,7 @@ TEST_CASE("gossip checks carry the recorded fields: running jobs, a paused queue
   // rec-a's queues: alpha 3 (running long jobs), beta 5 (paused), gamma 10.
   oban::Node node{node_config(schema, "cpp-gossip", {{"alpha", 3}, {"beta", 5}, {"gamma", 10}}), registry};
   node.start();
-  REQUIRE(eventually([&] { return node.notifier()->connected(); }, 10s));
+  REQUIRE(eventually([&] { return oban::internals(node).notifier()->connected(); }, 10s));
   std::vector<std::int64_t> sleepers;
   for (int i = 0; i < 3; ++i) sleepers.push_back(insert_job(node, "alpha", R"({"action":"sleep","sleep":30000})"));
   std::sort(sleepers.begin(), sleepers.end());
@@ -215,7 +218,7 @@ TEST_CASE("gossip checks carry the recorded fields: running jobs, a paused queue
     CHECK(text(alpha, "name") == "Oban");
     CHECK(text(alpha, "node") == "cpp-gossip");
     CHECK(*alpha.find("refresh_interval") == *running.find("refresh_interval"));
-    CHECK(text(alpha, "uuid") == node.producer("alpha")->uuid());
+    CHECK(text(alpha, "uuid") == oban::internals(node).producer("alpha")->uuid());
     CHECK(alpha.find("shutdown_started_at")->is_null());
     CHECK(text(alpha, "started_at").ends_with("Z"));
     CHECK(text(alpha, "started_at").size() == text(running, "started_at").size());  // microseconds, as recorded
@@ -235,7 +238,12 @@ TEST_CASE("gossip checks carry the recorded fields: running jobs, a paused queue
         schema, "signal",
         R"(["{\"action\":\"scale\",\"ident\":\"Oban.cpp-gossip\",\"limit\":7,\"local_only\":true,\"queue\":\"gamma\"}",)"
         R"("{\"action\":\"resume\",\"ident\":\"any\",\"queue\":\"beta\"}"])");
-    REQUIRE(eventually([&] { return node.producer("gamma")->limit() == 7 && !node.producer("beta")->paused(); }, 10s));
+    REQUIRE(eventually(
+        [&] {
+          auto& parts = oban::internals(node);
+          return parts.producer("gamma")->limit() == 7 && !parts.producer("beta")->paused();
+        },
+        10s));
     const auto applied = gossip.messages().size();
     const auto reflects = [](const Value& m) {
       return *check_for(m, "gamma").find("limit") == Value{7} && !is_true(check_for(m, "beta"), "paused");
@@ -270,7 +278,7 @@ TEST_CASE("gossip through a job cancel and a shutdown, as rec-d sent it", "[goss
   config.leadership = false;  // rec-d ran with plugins: false
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(eventually([&] { return node.notifier()->connected(); }, 10s));
+  REQUIRE(eventually([&] { return oban::internals(node).notifier()->connected(); }, 10s));
   const auto cancelled = insert_job(node, "epsilon", R"({"action":"sleep","sleep":30000})");
   const auto orphaned = insert_job(node, "epsilon", R"({"action":"sleep","sleep":30000})");
   const std::vector<std::int64_t> both{std::min(cancelled, orphaned), std::max(cancelled, orphaned)};

@@ -13,6 +13,7 @@
 
 #include "integration/engine_test_helpers.hpp"
 #include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 #include "rindle/mux_sync_provider_asset.hpp"
 #include "support/rindle_fixture.hpp"
 
@@ -130,7 +131,7 @@ TEST_CASE("a sync job cancelled while Mux is slow stops at once and writes nothi
   f.mux_server.set_asset("slow-1", "ready", {"play-1"});
   f.mux_server.set_delay("slow-1", 8000ms);
   const rindle::MuxClient patient{patient_client(f.mux_server.base_url())};
-  rindle::RindleServices services{f.pool, f.inserter, patient, f.mux_rate, rindle::RindleConfig{}, f.schema.prefix(),
+  rindle::RindleServices services{f.pool, f.client, patient, f.mux_rate, rindle::RindleConfig{}, f.schema.prefix(),
                                   oban::SystemClock::instance()};
   oban::WorkerRegistry registry;
   registry.add(std::make_shared<rindle::MuxSyncProviderAsset>(services));
@@ -142,7 +143,7 @@ TEST_CASE("a sync job cancelled while Mux is slow stops at once and writes nothi
   config.poll_interval = 50ms;
   oban::Node node{config, registry};
   node.start();
-  REQUIRE(engine_test::wait_for([&] { return node.notifier()->connected(); }));
+  REQUIRE(engine_test::wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   engine_test::PlainJob job;
   job.args = R"({"provider_asset_id": "slow-1"})";
   const auto id = engine_test::insert_plain(f.schema, job, false);
@@ -154,7 +155,8 @@ TEST_CASE("a sync job cancelled while Mux is slow stops at once and writes nothi
   const auto cancelled = SteadyClock::now();
   engine_test::send_notification(f.schema, "signal",
                                  "[\"{\\\"action\\\":\\\"pkill\\\",\\\"job_id\\\":" + std::to_string(id) + "}\"]");
-  REQUIRE(engine_test::wait_for([&] { return node.producer("rindle_provider")->performing() == 0; }, 3s));
+  REQUIRE(engine_test::wait_for(
+      [&] { return oban::internals(node).producer("rindle_provider")->performing() == 0; }, 3s));
   CHECK(SteadyClock::now() - cancelled < 2s);  // not the 8 s Mux takes
   node.stop();
   CHECK(engine_test::job_state(f.schema, id) == "cancelled");

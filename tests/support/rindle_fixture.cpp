@@ -21,11 +21,11 @@ RindleFixture::RindleFixture(double mux_rate_per_second)
       // Starts at the real time: inserted_at comes from the database clock, as in Elixir.
       clock(oban::SystemClock::instance().now()),
       pool(schema.dsn(), 4),
-      inserter(pool, schema.prefix(), clock),
+      client({.dsn = schema.dsn(), .prefix = schema.prefix()}, clock),
       mux_server("test-token-id", "test-token-secret"),
       mux(fake_mux_config(mux_server)),
       mux_rate(mux_rate_per_second, 5),
-      services{pool, inserter, mux, mux_rate, rindle::RindleConfig{}, schema.prefix(), clock} {}
+      services{pool, client, mux, mux_rate, rindle::RindleConfig{}, schema.prefix(), clock} {}
 
 std::string RindleFixture::add_provider_asset(const std::string& provider_asset_id, const std::string& state,
                                               std::chrono::seconds age) {

@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "oban/client/client.hpp"
 #include "oban/core/clock.hpp"
 #include "oban/db/connection.hpp"
-#include "oban/insert/inserter.hpp"
 #include "rindle/mux_client.hpp"
 #include "rindle/rindle_services.hpp"
 #include "rindle/token_bucket.hpp"
@@ -34,7 +34,7 @@ class RindleFixture {
   TestSchema schema;
   oban::ManualClock clock;
   oban::db::ConnectionPool pool;
-  oban::Inserter inserter;
+  oban::Client client;  // Rindle's: inserts into the schema's oban_jobs
   testkit::FakeMux mux_server;
   rindle::MuxClient mux;
   rindle::TokenBucket mux_rate;

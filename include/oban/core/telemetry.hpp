@@ -27,11 +27,11 @@ enum class Level { debug, info, warning, error };
 std::string_view to_string(Level level);
 
 struct Event {
-  std::string name;             // e.g. "job:stop"; a library's own events carry its prefix ("rindle:...")
+  std::string name{};           // e.g. "job:stop"; a library's own events carry its prefix ("rindle:...")
   Level level = Level::info;
-  Value::Object measurements;   // e.g. {"duration": ns, "queue_time": ns}
-  Value::Object metadata;       // e.g. {"id": 1, "queue": "q", "worker": "W", "state": "success"}
-  std::string message;          // a sentence for people (Oban's logger has one for some events)
+  Value::Object measurements{}; // e.g. {"duration": ns, "queue_time": ns}
+  Value::Object metadata{};     // e.g. {"id": 1, "queue": "q", "worker": "W", "state": "success"}
+  std::string message{};        // a sentence for people (Oban's logger has one for some events)
   std::string source = "oban";  // who reports it: "oban", or e.g. "rindle" for Rindle's own events
 };
 

@@ -26,7 +26,7 @@ struct UniqueOptions {
   // Which of the new job's values must match. Default [args, queue, worker].
   std::vector<UniqueField> fields{UniqueField::args, UniqueField::queue, UniqueField::worker};
   // Top-level keys of args/meta compared by containment; empty means whole-map equality.
-  std::vector<std::string> keys;
+  std::vector<std::string> keys{};
   // Look-back window; nullopt means :infinity. Default 60 s.
   std::optional<std::chrono::seconds> period{std::chrono::seconds{60}};
   // States a matching row may be in. Default the :successful group.
@@ -34,7 +34,7 @@ struct UniqueOptions {
   // Which timestamp the period is measured on. Default inserted_at.
   UniqueTimestamp timestamp = UniqueTimestamp::inserted_at;
   // Per state of the conflicting row: fields to overwrite from the new job.
-  std::map<JobState, std::vector<ReplaceField>> replace;
+  std::map<JobState, std::vector<ReplaceField>> replace{};
 
   // `unique: true` in Elixir: period :infinity, other defaults.
   static UniqueOptions infinite();

@@ -90,7 +90,7 @@ class Lease {
 };
 
 struct PoolOptions {
-  ConnectOptions connect;                              // for each connection the pool opens
+  ConnectOptions connect{};                            // for each connection the pool opens
   std::chrono::milliseconds acquire_timeout{5000};     // longest wait for a free connection (then PoolTimeout)
   std::chrono::milliseconds statement_timeout{15000};  // SET statement_timeout on each connection; 0 = none
   std::chrono::milliseconds validate_after_idle{30000};  // a connection idle longer is pinged before it is lent

@@ -1,16 +1,13 @@
 #pragma once
-// The one shape of every plugin (Stager, Cron, Pruner, Lifeline, and whatever joins them): a
-// run_once() that does the work and reports it, and the delay until the next run. A
-// PluginRunner schedules it on the loop primitive, asks leadership, and reports each run
-// as Oban's plugin telemetry ("plugin:start" / "plugin:stop" / "plugin:exception", with
-// "plugin" set to the plugin's Oban name and the run's report merged into the metadata).
+// The one shape of every plugin (Stager, Cron, Pruner, Lifeline, and whatever joins them,
+// through Node::add_plugin): a run() that does the work and reports it, and the delay until
+// the next run. The node schedules it on its loop primitive, asks leadership, and reports
+// each run as Oban's plugin telemetry ("plugin:start" / "plugin:stop" / "plugin:exception",
+// with "plugin" set to the plugin's Oban name and the run's report merged into the metadata).
 #include <chrono>
-#include <functional>
-#include <memory>
 #include <string>
 
 #include "oban/core/telemetry.hpp"
-#include "oban/core/timer_loop.hpp"
 #include "oban/core/value.hpp"
 
 namespace oban::plugins {
@@ -35,30 +32,6 @@ class Plugin {
   // How loudly the default logger reports each run: info, as Oban does for its plugins;
   // debug for a plugin that runs every second (the Stager).
   virtual telemetry::Level report_level() const { return telemetry::Level::info; }
-};
-
-class PluginRunner {
- public:
-  // `plugin` must outlive the runner. `is_leader` is asked before each run of a leader-only
-  // plugin; a non-leader skips the run and waits next_delay().
-  PluginRunner(Plugin& plugin, std::function<bool()> is_leader);
-  ~PluginRunner();  // stop()
-  PluginRunner(const PluginRunner&) = delete;
-  PluginRunner& operator=(const PluginRunner&) = delete;
-
-  void start();
-  void stop() noexcept;  // idempotent; waits for a run in progress
-  void wake();           // run now (when leading)
-  const core::TimerLoop& loop() const { return loop_; }
-
-  // One run with its telemetry, as the loop does it; false when skipped (not leader) or
-  // failed. For callers that run a plugin outside its schedule (e.g. on gaining leadership).
-  bool run_reported();
-
- private:
-  Plugin& plugin_;
-  std::function<bool()> is_leader_;
-  core::TimerLoop loop_;
 };
 
 }  // namespace oban::plugins

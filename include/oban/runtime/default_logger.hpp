@@ -29,7 +29,7 @@ struct LoggerOptions {
   telemetry::Level level = telemetry::Level::info;     // --log-level: this and above
   // Where finished lines go (without newline); must be thread-safe. Default: stderr, one
   // whole line at a time.
-  std::function<void(const std::string& line)> sink;
+  std::function<void(const std::string& line)> sink{};
 };
 
 // Parses "text"/"json" and "debug"/"info"/"warning"/"error"; throws std::invalid_argument

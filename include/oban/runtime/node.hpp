@@ -1,71 +1,54 @@
 #pragma once
-// A running Oban node: connection pool, notifier, completer, one producer per queue and
-// the stager, started in that order and stopped in reverse.
+// An Oban node: runs the configured queues with the registered workers, beside Elixir nodes
+// on the same oban_jobs table, and takes part in their leader election, cron, pruning and
+// rescues as its config says (NodeConfig).
 //
-// Seams for the cluster duties (leader election, cron, pruner, lifeline): set_leader_check()
-// decides whether this node stages; notifier() accepts more listen() registrations (also
-// after start()); pool() and clock() are shared.
-#include <atomic>
-#include <functional>
-#include <map>
+//   oban::WorkerRegistry registry;
+//   oban::add_worker(registry, std::make_shared<ResizeWorker>());
+//   oban::Node node{{.dsn = "postgres://app@db/app", .queues = {{"media", 10}}}, registry};
+//   node.client().insert(ResizeArgs{.image_id = 7});  // also before start()
+//   node.start();
+//   ...
+//   node.stop();  // or let the destructor do it
+//
+// Reporting goes through telemetry (oban/core/telemetry.hpp; runtime/default_logger.hpp
+// prints it). The node's parts (pool, producers, notifier...) are private to the library.
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "oban/client/client.hpp"
 #include "oban/core/clock.hpp"
-#include "oban/core/loop_health.hpp"
-#include "oban/db/connection.hpp"
-#include "oban/db/job_store.hpp"
-#include "oban/notify/notifier.hpp"
-#include "oban/plugins/stager.hpp"
-#include "oban/queue/completer.hpp"
-#include "oban/queue/executor.hpp"
-#include "oban/queue/producer.hpp"
-#include "oban/queue/thread_pool.hpp"
+#include "oban/plugins/plugin.hpp"
 #include "oban/runtime/node_config.hpp"
 #include "oban/worker.hpp"
 
 namespace oban {
-namespace peer {
-class Peer;
+namespace db {
+struct PoolOptions;
 }
-namespace plugins {
-class Cron;
-class Pruner;
-class Lifeline;
-class UnknownWorkerWatch;
-class Plugin;
-class PluginRunner;
-}  // namespace plugins
-class Inserter;
-namespace observe {
-class Sonar;
-class Gossip;
-}  // namespace observe
+class NodeInternals;
 
 // "<hostname>-<pid>": never an Elixir node name.
 std::string default_node_name();
 
-// The pool settings a node's config asks for (for other pools beside the node's own).
+// The pool settings a node's config asks for (connect, acquire and statement timeouts), for
+// a pool of your own beside the node's: db::ConnectionPool{dsn, size, pool_options(config)}
+// (include <oban/db/connection.hpp> to use it).
 db::PoolOptions pool_options(const NodeConfig& config);
 
 class Node {
  public:
-  // Fills in a default node name. Nothing connects until start().
+  // Fills in a default node name (default_node_name()). Nothing connects until start().
+  // `registry` and `clock` must outlive the node.
   Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock = SystemClock::instance());
   ~Node();  // stop()
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Overrides how this node decides it leads (tests). By default: the Peer's election when
-  // config.leadership, else never.
-  void set_leader_check(std::function<bool()> is_leader);
-  // Whether this node leads right now: it stages, runs cron, prunes and rescues only then.
-  bool is_leader() const;
-
   // Validates the config (throws std::invalid_argument listing every problem), checks the
-  // schema (require_runnable_schema), then starts everything.
+  // schema (throws when older than V12, naming the fix), then starts everything.
   void start();
   // Stops fetching, waits up to shutdown_grace for running jobs and their acks, then asks
   // the rest to stop and waits up to shutdown_hard_deadline more; what still runs then is
@@ -76,90 +59,29 @@ class Node {
   // of the node, but they still use their worker and whatever it uses: keep that alive, or
   // end the process (rindle-worker exits).
   std::size_t stragglers() const;
+  // Between start() and stop().
+  bool running() const;
 
-  const NodeConfig& config() const { return config_; }
-  const std::string& name() const { return config_.node; }
+  const NodeConfig& config() const;  // as given, with the node name filled in
+  const std::string& name() const;
   // Oban's idents this node answers to in signals: "Oban.<node>" and "<peer_name>.<node>".
   std::vector<std::string> idents() const;
-  const Clock& clock() const { return clock_; }
-  db::ConnectionPool& pool() { return *pool_; }
-  // Null when notifications are off.
-  notify::Notifier* notifier() { return notifier_.get(); }
-  queue::Producer* producer(const std::string& queue);
-  plugins::Stager& stager() { return *stager_; }
-  // Inserts jobs into this node's prefix (available after start()).
-  Inserter& inserter() { return *inserter_; }
+  const Clock& clock() const;
   // Inserts and signals on this node's database and prefix, also before start(); its
   // local_only signals address this node.
-  Client& client() { return *client_; }
-  peer::Peer* peer() { return peer_.get(); }
-  plugins::Cron* cron() { return cron_.get(); }
-  plugins::Pruner* pruner() { return pruner_.get(); }
-  plugins::Lifeline* lifeline() { return lifeline_.get(); }
-  plugins::UnknownWorkerWatch* unknown_worker_watch() { return unknown_worker_watch_.get(); }
-  bool running() const { return started_ && !stopped_; }
-  // Null before start() (and the Sonar when notifications or config.sonar are off). The
-  // completer holds the acks not written yet: pending(), held().
-  const queue::Completer* completer() const { return completer_.get(); }
-  const observe::Sonar* sonar() const { return sonar_.get(); }
-  // Every producer's check_queue map (what gossip sends), in queue order.
-  std::vector<queue::ProducerCheck> checks() const;
-  // The heartbeat of every loop the node runs (completer, producers, notifier, peer,
-  // plugins, Sonar, gossip), for a liveness check. Empty before start().
-  std::vector<core::LoopHealth> loops() const;
+  Client& client();
+  // Whether this node leads right now: it stages, runs cron, prunes and rescues only then.
+  bool is_leader() const;
 
   // Runs `plugin` on this node as well: started after the built-in ones, stopped before
-  // them, on the same runner (leadership, telemetry). Call before start().
+  // them, with the same leadership check and plugin:* telemetry. Call before start() (else
+  // std::logic_error).
   void add_plugin(std::unique_ptr<plugins::Plugin> plugin);
 
-  // Applies one decoded `signal` payload (what the notifier handler does). Malformed
-  // payloads are logged and ignored.
-  void handle_signal(const std::string& json);
-  // Applies one decoded `insert` payload.
-  void handle_insert(const std::string& json);
-
  private:
-  void start_cluster_duties();
-  void report_plugin_settings() const;
-  void start_observers();
-
-  NodeConfig config_;
-  WorkerRegistry& registry_;
-  const Clock& clock_;
-  std::function<bool()> is_leader_;
-
-  std::shared_ptr<db::ConnectionPool> pool_;  // shared with the runs' transactional acks
-  std::unique_ptr<notify::Notifier> notifier_;
-  std::shared_ptr<const db::JobStore> store_;  // shared with the runs' transactional acks
-  queue::Executor executor_;
-  queue::ThreadPool threads_;
-  std::unique_ptr<queue::Completer> completer_;
-  std::map<std::string, std::unique_ptr<queue::Producer>> producers_;
-  std::unique_ptr<plugins::Stager> stager_;
-  std::unique_ptr<Inserter> inserter_;
-  std::unique_ptr<Client> client_;
-  std::unique_ptr<peer::Peer> peer_;
-  std::unique_ptr<plugins::Cron> cron_;
-  std::unique_ptr<plugins::Pruner> pruner_;
-  std::unique_ptr<plugins::Lifeline> lifeline_;
-  std::unique_ptr<plugins::UnknownWorkerWatch> unknown_worker_watch_;
-  std::vector<std::unique_ptr<plugins::Plugin>> extra_plugins_;  // from add_plugin()
-  // One runner per plugin in start order (stager, pruner, lifeline, cron, unknown-worker
-  // watch, extras); stopped in
-  // reverse. cron_runner_ points into it.
-  std::vector<std::unique_ptr<plugins::PluginRunner>> runners_;
-  plugins::PluginRunner* cron_runner_ = nullptr;
-  // Sonar and gossip run while the queues drain at shutdown (the last check shows it), so
-  // they have runners of their own, stopped after the producers.
-  std::unique_ptr<observe::Sonar> sonar_;
-  std::unique_ptr<observe::Gossip> gossip_;
-  std::unique_ptr<plugins::PluginRunner> sonar_runner_;
-  std::unique_ptr<plugins::PluginRunner> gossip_runner_;
-  // Read by other threads (an HTTP probe): atomic. `up_` is set once start() has built
-  // everything, so loops() and checks() never look at containers still being filled.
-  std::atomic<bool> started_{false};
-  std::atomic<bool> stopped_{false};
-  std::atomic<bool> up_{false};
+  friend NodeInternals& internals(Node& node);
+  friend const NodeInternals& internals(const Node& node);
+  std::unique_ptr<NodeInternals> impl_;
 };
 
 }  // namespace oban

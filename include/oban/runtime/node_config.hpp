@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "oban/core/value.hpp"
-#include "oban/notify/notifier.hpp"
+#include "oban/notify/notifier_options.hpp"
 #include "oban/plugins/cron_entry.hpp"
 
 namespace oban {
@@ -16,13 +16,13 @@ namespace oban {
 inline constexpr const char* kElixirPeerName = "Oban";
 
 struct NodeConfig {
-  std::string dsn;                                   // libpq DSN or URL (DATABASE_URL)
+  std::string dsn{};                                 // libpq DSN or URL (DATABASE_URL)
   std::string prefix = "public";                     // schema holding oban_jobs
-  std::string node;                                  // node name in attempted_by/oban_peers; default host-pid
-  std::map<std::string, int> queues;                 // queue -> limit (concurrent jobs)
+  std::string node{};                                // node name in attempted_by/oban_peers; default host-pid
+  std::map<std::string, int> queues{};               // queue -> limit (concurrent jobs)
   std::chrono::milliseconds poll_interval{1000};     // fetch at least this often without notifications
   bool notifications = true;                         // LISTEN for insert/signal/leader
-  notify::NotifierOptions notifier;                  // the LISTEN connection's timeouts and pings
+  notify::NotifierOptions notifier{};                // the LISTEN connection's timeouts and pings
   bool only_registered_workers = true;               // fetch only jobs whose worker is registered here
   std::chrono::milliseconds shutdown_grace{15000};   // time running jobs get to finish on stop
   std::chrono::milliseconds stage_interval{1000};    // stager tick
@@ -35,7 +35,7 @@ struct NodeConfig {
   // rest is the Elixir leader's business.
   std::string peer_name = "oban-cpp";                // oban_peers name; "Oban" joins the Elixir election
   bool leadership = true;                            // take part in leader election at all
-  std::vector<plugins::CronEntry> crontab;           // cron entries this node's leader inserts
+  std::vector<plugins::CronEntry> crontab{};         // cron entries this node's leader inserts
   std::string cron_timezone = "Etc/UTC";             // zone cron expressions are evaluated in
   // How long after a minute's boundary cron evaluates it, so that an Elixir crontab listing
   // the same entry inserts first and is found by the same-minute check (plugins::Cron
@@ -45,14 +45,14 @@ struct NodeConfig {
   // leader prunes (its Pruner covers the C++ workers' jobs too). Joined as "Oban", only the
   // operator knows whether the Elixir side prunes at all (Oban starts no Pruner by default)
   // and with which max_age, so the node prunes only when told to.
-  std::optional<bool> pruner;
+  std::optional<bool> pruner{};
   std::chrono::seconds prune_max_age{60};            // Pruner max_age (Oban's default)
   int prune_limit = 10000;                           // Pruner limit per run (Oban's default)
   std::chrono::milliseconds prune_interval{30000};   // Pruner interval (Oban's default)
   // Lifeline on/off; unset = on under this node's own name (its own workers' orphans: if a
   // C++ node dies nobody else may rescue them, since Oban starts no Lifeline by default),
   // off joined as "Oban" (the whole table: the Elixir team's rescue_after is theirs to give).
-  std::optional<bool> lifeline;
+  std::optional<bool> lifeline{};
   std::chrono::milliseconds rescue_after{60 * 60 * 1000};  // Lifeline rescue_after (Oban's default)
   std::chrono::milliseconds rescue_interval{60000};  // Lifeline interval (Oban's default)
   // Warn when other nodes fail this node's workers' jobs as `unknown worker` (every node,

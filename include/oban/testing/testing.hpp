@@ -46,12 +46,12 @@ struct PerformOptions {
 
 // What perform returned and the ack a node would write for it.
 struct PerformResult {
-  Job job;                         // the job perform saw
-  JobResult::Kind returned;        // what perform returned (an exception counts as error)
-  JobState state;                  // the row's state after that ack: completed, retryable,
+  Job job{};                       // the job perform saw
+  JobResult::Kind returned{};      // what perform returned (an exception counts as error)
+  JobState state{};                // the row's state after that ack: completed, retryable,
                                    // discarded, cancelled, or scheduled (a snooze)
-  std::string error;               // the errors entry text, e.g. "** (RuntimeError) boom"; empty if none
-  std::optional<Timestamp> scheduled_at;  // retryable: the next attempt; snooze: when it runs again
+  std::string error{};             // the errors entry text, e.g. "** (RuntimeError) boom"; empty if none
+  std::optional<Timestamp> scheduled_at{}; // retryable: the next attempt; snooze: when it runs again
   int max_attempts = 0;            // after the ack (a snooze adds one, as Oban 2.23.1 does)
   bool timed_out = false;          // perform outlasted timeout(job): the node acks a timeout error
   std::chrono::nanoseconds duration{0};

@@ -63,10 +63,7 @@ struct Client::Impl {
 
   void send_signals(const std::vector<std::string>& payloads) {
     telemetry::Span span{"notifier:notify", {{"channel", "signal"}, {"prefix", prefix}}};
-    auto lease = pool->acquire();
-    pqxx::work tx{*lease};
-    db::notify(tx, prefix, "signal", payloads);
-    tx.commit();
+    db::notify(*pool, prefix, "signal", payloads);
   }
 
   void queue_signal(const std::string& action, const QueueSignal& target, std::optional<int> limit) {

@@ -115,4 +115,13 @@ void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::st
                  channel(prefix, channel_name), json::string_array(encoded));
 }
 
+void notify(ConnectionPool& pool, const std::string& prefix, const std::string& channel_name,
+            const std::vector<std::string>& json_payloads) {
+  if (json_payloads.empty()) return;
+  auto lease = pool.acquire();
+  pqxx::work tx{*lease};
+  notify(tx, prefix, channel_name, json_payloads);
+  tx.commit();
+}
+
 }  // namespace oban::db

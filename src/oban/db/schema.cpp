@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include <pqxx/pqxx>
+
 #include "oban/db/embedded_sql.hpp"
 #include "oban/db/identifiers.hpp"
 
@@ -56,12 +58,12 @@ int read_version(pqxx::transaction_base& tx, const std::string& prefix) {
 
 }  // namespace
 
-int schema_version(pqxx::connection& conn, const std::string& prefix) {
+int schema_version(pqxx::connection_base& conn, const std::string& prefix) {
   pqxx::read_transaction tx{conn};
   return read_version(tx, prefix);
 }
 
-MigrationResult migrate(pqxx::connection& conn, const std::string& prefix, int target) {
+MigrationResult migrate(pqxx::connection_base& conn, const std::string& prefix, int target) {
   if (target < 1 || target > kCurrentSchemaVersion) {
     throw std::invalid_argument("unknown Oban schema version " + std::to_string(target) + " (this build knows 1.." +
                                 std::to_string(kCurrentSchemaVersion) + ")");
@@ -95,7 +97,7 @@ MigrationResult migrate(pqxx::connection& conn, const std::string& prefix, int t
   return result;
 }
 
-void require_runnable_schema(pqxx::connection& conn, const std::string& prefix) {
+void require_runnable_schema(pqxx::connection_base& conn, const std::string& prefix) {
   const int version = schema_version(conn, prefix);
   if (version >= kMinimumRunnableVersion) return;
   const std::string found = version == 0 ? "no Oban schema" : "Oban schema version " + std::to_string(version);

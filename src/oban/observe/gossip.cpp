@@ -1,7 +1,5 @@
 #include "oban/observe/gossip.hpp"
 
-#include <pqxx/pqxx>
-
 #include "oban/core/timestamp.hpp"
 #include "oban/db/notification.hpp"
 #include "oban/json/json_value.hpp"
@@ -50,10 +48,7 @@ plugins::PluginReport Gossip::run() {
   if (count == 0) return {{"checks", 0}};
   plugins::PluginReport report{{"checks", count}, {"bytes", json.size()}};
   try {
-    auto lease = pool_.acquire();
-    pqxx::work tx{*lease};
-    db::notify(tx, config_.prefix, "gossip", {json});
-    tx.commit();
+    db::notify(pool_, config_.prefix, "gossip", {json});
     report["sent"] = true;
   } catch (const std::exception& error) {
     // Oban Web forgets a node's checks after 30 s without gossip; the next run retries.

@@ -1,9 +1,5 @@
 #include "oban/observe/health.hpp"
 
-#include <pqxx/pqxx>
-
-#include "oban/db/connection.hpp"
-
 namespace oban::observe {
 namespace {
 
@@ -34,11 +30,11 @@ Verdict liveness(bool node_running, const std::vector<core::LoopHealth>& loops,
   return verdict;
 }
 
-DatabaseProbe::DatabaseProbe(std::string dsn, std::chrono::milliseconds interval,
+DatabaseProbe::DatabaseProbe(std::string dsn, db::ConnectOptions connect, std::chrono::milliseconds interval,
                              std::chrono::milliseconds statement_timeout)
-    : dsn_(std::move(dsn)),
-      interval_(interval),
+    : interval_(interval),
       statement_timeout_(statement_timeout),
+      conn_(std::move(dsn), connect, statement_timeout),
       loop_("readiness", [this] { return step(); }) {}
 
 DatabaseProbe::~DatabaseProbe() { stop(); }
@@ -51,17 +47,10 @@ std::chrono::milliseconds DatabaseProbe::step() {
   bool ok = false;
   std::string error;
   try {
-    if (!conn_ || !conn_->is_open()) {
-      conn_ = db::connect(dsn_);
-      pqxx::nontransaction setup{*conn_};
-      setup.exec("SET statement_timeout = " + std::to_string(statement_timeout_.count()));
-    }
-    pqxx::nontransaction tx{*conn_};
-    tx.exec("SELECT 1");
+    conn_.check();
     ok = true;
   } catch (const std::exception& e) {
-    error = db::redact_dsn(e.what());
-    conn_.reset();  // a connection that failed once is not trusted again
+    error = e.what();  // redacted by the probe connection
   }
   std::lock_guard lock{mutex_};
   ok_ = ok;

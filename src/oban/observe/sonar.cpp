@@ -2,8 +2,6 @@
 
 #include <stdexcept>
 
-#include <pqxx/pqxx>
-
 #include "oban/core/telemetry.hpp"
 #include "oban/db/notification.hpp"
 #include "oban/json/json_object.hpp"
@@ -118,10 +116,7 @@ plugins::PluginReport Sonar::run() {
   }
   try {
     const auto ping = json::ObjectWriter{}.add("node", config_.node).add("ping", true).str();
-    auto lease = pool_.acquire();
-    pqxx::work tx{*lease};
-    db::notify(tx, config_.prefix, "sonar", {ping});
-    tx.commit();
+    db::notify(pool_, config_.prefix, "sonar", {ping});
     report["pinged"] = true;
   } catch (const std::exception& error) {
     // As Oban's Sonar, a ping that cannot be sent is skipped; not hearing ourselves then

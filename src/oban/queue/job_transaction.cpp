@@ -1,7 +1,5 @@
 #include "oban/queue/job_transaction.hpp"
 
-#include <pqxx/pqxx>
-
 #include "oban/core/telemetry.hpp"
 
 namespace oban {

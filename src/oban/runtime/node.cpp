@@ -1,4 +1,4 @@
-#include "oban/runtime/node.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include "oban/peer/peer.hpp"
 #include "oban/plugins/cron.hpp"
 #include "oban/plugins/lifeline.hpp"
-#include "oban/plugins/plugin.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 #include "oban/plugins/pruner.hpp"
 #include "oban/plugins/unknown_worker_watch.hpp"
 #include "oban/json/json_object.hpp"
@@ -47,7 +47,7 @@ db::PoolOptions pool_options(const NodeConfig& config) {
   return options;
 }
 
-Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
+NodeInternals::NodeInternals(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
     : config_(std::move(config)),
       registry_(registry),
       clock_(clock),
@@ -65,23 +65,25 @@ Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
   client_ = ClientAccess::for_node(*pool_, config_.prefix, config_.node, std::move(queue_names), clock_);
 }
 
-Node::~Node() { stop(); }
+NodeInternals::~NodeInternals() { stop(); }
 
-void Node::set_leader_check(std::function<bool()> is_leader) { is_leader_ = std::move(is_leader); }
+void NodeInternals::set_leader_check(std::function<bool()> is_leader) { is_leader_ = std::move(is_leader); }
 
-bool Node::is_leader() const {
+bool NodeInternals::is_leader() const {
   if (is_leader_) return is_leader_();
   return peer_ && peer_->is_leader();
 }
 
-std::vector<std::string> Node::idents() const { return {"Oban." + config_.node, config_.peer_name + "." + config_.node}; }
+std::vector<std::string> NodeInternals::idents() const {
+  return {"Oban." + config_.node, config_.peer_name + "." + config_.node};
+}
 
-queue::Producer* Node::producer(const std::string& queue) {
+queue::Producer* NodeInternals::producer(const std::string& queue) {
   auto found = producers_.find(queue);
   return found == producers_.end() ? nullptr : found->second.get();
 }
 
-void Node::start() {
+void NodeInternals::start() {
   if (started_) return;
   auto problems = config_.validate();
   if (config_.shutdown_grace.count() < 0) problems.push_back("shutdown grace must not be negative");
@@ -210,7 +212,7 @@ void Node::start() {
                    {"notifications", config_.notifications}, {"peer", config_.peer_name}});
 }
 
-void Node::stop() noexcept {
+void NodeInternals::stop() noexcept {
   if (!started_ || stopped_) return;
   stopped_ = true;
   const auto grace = std::chrono::steady_clock::now() + config_.shutdown_grace;
@@ -236,18 +238,18 @@ void Node::stop() noexcept {
                   {{"node", config_.node}, {"stragglers", static_cast<std::int64_t>(stragglers())}});
 }
 
-std::size_t Node::stragglers() const {
+std::size_t NodeInternals::stragglers() const {
   std::size_t count = 0;
   for (const auto& [name, producer] : producers_) count += producer->stragglers();
   return count;
 }
 
-void Node::add_plugin(std::unique_ptr<plugins::Plugin> plugin) {
+void NodeInternals::add_plugin(std::unique_ptr<plugins::Plugin> plugin) {
   if (started_) throw std::logic_error("add_plugin must be called before start()");
   extra_plugins_.push_back(std::move(plugin));
 }
 
-void Node::start_cluster_duties() {
+void NodeInternals::start_cluster_duties() {
   const auto leader = [this] { return is_leader(); };
   // Under its own election name the node touches only its own workers' rows.
   const db::WorkerScope scope =
@@ -295,7 +297,7 @@ void Node::start_cluster_duties() {
   for (auto& runner : runners_) runner->start();
 }
 
-void Node::report_plugin_settings() const {
+void NodeInternals::report_plugin_settings() const {
   // Joined as "Oban", a duty left off here lapses cluster-wide while this node leads.
   const bool lapsing = config_.leadership && config_.joins_elixir_election() &&
                        (!config_.pruner_enabled() || !config_.lifeline_enabled());
@@ -306,19 +308,19 @@ void Node::report_plugin_settings() const {
                           : "");
 }
 
-void Node::start_observers() {
+void NodeInternals::start_observers() {
   if (sonar_runner_) sonar_runner_->start();
   if (gossip_runner_) gossip_runner_->start();
 }
 
-std::vector<queue::ProducerCheck> Node::checks() const {
+std::vector<queue::ProducerCheck> NodeInternals::checks() const {
   std::vector<queue::ProducerCheck> checks;
   if (!up_) return checks;
   for (const auto& [name, producer] : producers_) checks.push_back(producer->check());
   return checks;
 }
 
-std::vector<core::LoopHealth> Node::loops() const {
+std::vector<core::LoopHealth> NodeInternals::loops() const {
   std::vector<core::LoopHealth> loops;
   if (!up_) return loops;
   loops.push_back(completer_->health());
@@ -331,7 +333,7 @@ std::vector<core::LoopHealth> Node::loops() const {
   return loops;
 }
 
-void Node::handle_insert(const std::string& json) {
+void NodeInternals::handle_insert(const std::string& json) {
   try {
     auto payload = json::JsonObject::parse(json);
     auto queue = payload.string("queue");
@@ -343,7 +345,7 @@ void Node::handle_insert(const std::string& json) {
   }
 }
 
-void Node::handle_signal(const std::string& json) {
+void NodeInternals::handle_signal(const std::string& json) {
   queue::Signal signal;
   try {
     signal = queue::parse_signal(json);
@@ -379,5 +381,24 @@ void Node::handle_signal(const std::string& json) {
   // Oban Web's pause, resume and scale show in the very next check.
   if (gossip_runner_) gossip_runner_->wake();
 }
+
+// The public face: everything forwards to the internals.
+Node::Node(NodeConfig config, WorkerRegistry& registry, const Clock& clock)
+    : impl_(std::make_unique<NodeInternals>(std::move(config), registry, clock)) {}
+Node::~Node() = default;  // ~NodeInternals stops the node
+void Node::start() { impl_->start(); }
+void Node::stop() noexcept { impl_->stop(); }
+std::size_t Node::stragglers() const { return impl_->stragglers(); }
+bool Node::running() const { return impl_->running(); }
+const NodeConfig& Node::config() const { return impl_->config(); }
+const std::string& Node::name() const { return impl_->name(); }
+std::vector<std::string> Node::idents() const { return impl_->idents(); }
+const Clock& Node::clock() const { return impl_->clock(); }
+Client& Node::client() { return impl_->client(); }
+bool Node::is_leader() const { return impl_->is_leader(); }
+void Node::add_plugin(std::unique_ptr<plugins::Plugin> plugin) { impl_->add_plugin(std::move(plugin)); }
+
+NodeInternals& internals(Node& node) { return *node.impl_; }
+const NodeInternals& internals(const Node& node) { return *node.impl_; }
 
 }  // namespace oban

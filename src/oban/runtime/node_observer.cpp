@@ -4,6 +4,7 @@
 
 #include "oban/json/json_value.hpp"
 #include "oban/observe/sonar.hpp"
+#include "oban/runtime/node_internals.hpp"
 
 namespace oban {
 namespace {
@@ -15,10 +16,11 @@ observe::HttpResponse json_response(bool ok, const Value::Object& body) {
 }  // namespace
 
 NodeObserver::NodeObserver(Node& node, ObserveOptions options)
-    : node_(node),
+    : node_(internals(node)),
       options_(std::move(options)),
       telemetry_(registry_, node.name(), node.config().prefix),
-      probe_(node.config().dsn, options_.readiness_interval) {
+      // The engine's connect timeouts: a probe of an unreachable server fails as fast as the node would.
+      probe_(node.config().dsn, pool_options(node.config()).connect, options_.readiness_interval) {
   auto& backlog = registry_.gauge("oban_completer_backlog", "Acks waiting to be written");
   auto& held = registry_.gauge("oban_completer_held_acks", "Acks whose write failed and is being retried");
   auto& pool_size = registry_.gauge("oban_pool_size", "Most database connections the node's pool opens");

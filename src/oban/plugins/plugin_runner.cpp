@@ -1,4 +1,4 @@
-#include "oban/plugins/plugin.hpp"
+#include "oban/plugins/plugin_runner.hpp"
 
 namespace oban::plugins {
 

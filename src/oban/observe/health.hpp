@@ -4,16 +4,14 @@
 // background, so a probe never waits on the database) and, when the node listens, its
 // LISTEN connection is up.
 #include <chrono>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include <pqxx/pqxx>
-
 #include "oban/core/loop_health.hpp"
 #include "oban/core/timer_loop.hpp"
 #include "oban/core/value.hpp"
+#include "oban/db/probe_connection.hpp"
 
 namespace oban::observe {
 
@@ -27,12 +25,13 @@ struct Verdict {
 Verdict liveness(bool node_running, const std::vector<core::LoopHealth>& loops,
                  std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration stuck_after);
 
-// Runs `SELECT 1` every `interval` on a connection of its own (reopened after an error),
-// with a statement timeout. The last answer stays valid for a bounded time, so a probe
-// that hangs reads as "database not answering" rather than as the last success.
+// Checks the database every `interval` on a connection of its own (db::ProbeConnection:
+// reopened after an error, opened with `connect`'s timeouts, each check under
+// `statement_timeout`). The last answer stays valid for a bounded time, so a probe that
+// hangs reads as "database not answering" rather than as the last success.
 class DatabaseProbe {
  public:
-  DatabaseProbe(std::string dsn, std::chrono::milliseconds interval,
+  DatabaseProbe(std::string dsn, db::ConnectOptions connect, std::chrono::milliseconds interval,
                 std::chrono::milliseconds statement_timeout = std::chrono::milliseconds{2000});
   ~DatabaseProbe();  // stop()
   DatabaseProbe(const DatabaseProbe&) = delete;
@@ -50,10 +49,9 @@ class DatabaseProbe {
  private:
   std::chrono::milliseconds step();
 
-  const std::string dsn_;
   const std::chrono::milliseconds interval_;
   const std::chrono::milliseconds statement_timeout_;
-  std::unique_ptr<pqxx::connection> conn_;  // used by the loop thread only
+  db::ProbeConnection conn_;  // used by the loop thread only
   mutable std::mutex mutex_;                // guards the results below
   bool ok_ = false;
   std::string error_ = "not checked yet";

@@ -53,7 +53,7 @@ class NodeObserver {
   observe::HttpResponse health();
   observe::HttpResponse readiness();
 
-  Node& node_;
+  NodeInternals& node_;
   const ObserveOptions options_;
   observe::MetricsRegistry registry_;
   observe::TelemetryMetrics telemetry_;

@@ -8,6 +8,8 @@
 
 #include <pqxx/pqxx>
 
+#include "oban/db/connection.hpp"
+
 namespace oban::db {
 
 constexpr std::size_t kPlainPayloadLimit = 512;
@@ -21,6 +23,11 @@ std::string decode_payload(std::string_view payload);
 // way Oban does: one pg_notify per payload in a single statement. Inside a transaction,
 // delivery waits for the commit.
 void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel,
+            const std::vector<std::string>& json_payloads);
+
+// The same in a transaction of its own on a connection of `pool`, committed at once: for
+// notifications that go with no other write (Sonar pings, gossip, queue signals).
+void notify(ConnectionPool& pool, const std::string& prefix, const std::string& channel,
             const std::vector<std::string>& json_payloads);
 
 }  // namespace oban::db
