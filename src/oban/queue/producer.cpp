@@ -16,7 +16,6 @@ using std::chrono::milliseconds;
 constexpr milliseconds kFirstFetchRetry{100};
 constexpr milliseconds kMaxFetchRetry{5000};
 
-static const int kBigPercent = getenv("BIGPCT") ? atoi(getenv("BIGPCT")) : 50;
 SteadyClock::duration fetch_backoff(int failures) {
   return std::min<SteadyClock::duration>(kFirstFetchRetry * (1 << std::min(failures - 1, 10)), kMaxFetchRetry);
 }
@@ -213,7 +212,7 @@ int Producer::fetch_demand(SteadyClock::time_point now) const {
   // The cooldown only where waiting can make the fetch bigger: while jobs wait (the last
   // fetch came back full) and the demand is still small. After a short fetch the queue
   // was empty, so the next insert or freed slot fetches at once.
-  const bool big_enough = wanted >= std::max(1, limit_ * kBigPercent / 100);
+  const bool big_enough = wanted >= std::max(1, limit_ / 2);
   if (in_flight_ > 0) return backlog_ && big_enough ? wanted : 0;  // a second fetch only into a backlog
   if (!backlog_ || big_enough || now >= last_fetch_end_ + config_.dispatch_cooldown) return wanted;
   return 0;
@@ -478,7 +477,9 @@ void Producer::performed(const std::shared_ptr<JobRun>& run, const Execution& ex
     --performing_;
     if (found->second.acked) slots_.erase(found);
   }
-  wanted_ = true;  // a slot is free: jobs may wait for it
+  // A slot is free: worth a fetch if jobs wait. After a short fetch the queue was empty,
+  // and new jobs announce themselves (an insert notification, the poll).
+  if (backlog_) wanted_ = true;
   changed_.notify_all();
   wake_lane(lock);
 }
@@ -490,7 +491,7 @@ void Producer::acked(std::int64_t id) {
     found->second.acked = true;
     if (found->second.returned) slots_.erase(found);
   }
-  wanted_ = true;  // room under the held bound
+  if (backlog_) wanted_ = true;  // room under the held bound, as above
   changed_.notify_all();
   wake_lane(lock);
 }
