@@ -7,6 +7,7 @@
 
 #include "oban/db/identifiers.hpp"
 #include "oban/db/job_row.hpp"
+#include "oban/db/notification.hpp"
 
 namespace oban::db {
 namespace {
@@ -229,7 +230,7 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
 }
 
 std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
-                             const std::vector<const PreparedJob*>& jobs) {
+                             const std::vector<const PreparedJob*>& jobs, const std::vector<std::string>& notify) {
   // Ecto leaves nil fields out of the INSERT so the DB defaults apply: priority and
   // scheduled_at are listed only when some job sets them. A mixed batch still goes in one
   // statement, so the ids ascend in input order as with one insert per job; its rows
@@ -277,7 +278,7 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     values += ", coalesce(u.inserted_at, timezone('UTC'::text, now()))";
   }
   // Rows enter in input order, so the ids the sequence hands out ascend with it.
-  const std::string sql =
+  std::string sql =
       "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
       " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " + params.add(text_array_literal(queues)) +
       "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
@@ -288,6 +289,12 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
       "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
       "scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
       job_columns("o");
+  if (!notify.empty()) {
+    // The subquery in FROM runs once: one pg_notify per payload.
+    sql = "WITH inserted AS (" + sql + ") SELECT inserted.* FROM inserted, (SELECT count(pg_notify(" +
+          params.add(channel(prefix, "insert")) + ", payload)) FROM json_array_elements_text(" +
+          params.add(encoded_payloads(notify)) + "::json) AS payload) AS notified";
+  }
   std::vector<Job> rows;
   for (const auto& row : run(tx, sql, params)) rows.push_back(read_job(row));
   if (rows.size() != jobs.size()) {
