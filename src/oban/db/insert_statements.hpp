@@ -35,7 +35,9 @@ struct UniqueMatch {
 };
 
 // For every unique job in [begin, end): a row in the table that its check matches, and
-// which earlier jobs of the same range it would match once inserted. One statement.
+// which earlier jobs of the same range it would match once inserted. One statement; the
+// pairing inside the range is left out where the probe values rule it out (distinct plain
+// strings, as a fan-out of distinct ids has), and so are the columns no check compares.
 std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const std::string& prefix,
                                              const std::vector<PreparedJob>& jobs, std::size_t begin,
                                              std::size_t end);
