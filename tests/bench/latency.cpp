@@ -12,6 +12,7 @@
 #include "graphile_peer.hpp"
 #include "noop_worker.hpp"
 #include "oban/db/connection.hpp"
+#include "oban/db/identifiers.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/notify/notifier.hpp"
 #include "oban/runtime/node.hpp"
@@ -88,6 +89,28 @@ Samples measure(Context& context, bool notifications, int samples) {
   return out;
 }
 
+// The time one durable commit takes on this server now: an autocommit single-row UPDATE
+// (its WAL flush). insert-to-start holds two (the insert's and the fetch's), so this is
+// what bounds it from below.
+double commit_p50_ms(Context& context, int samples) {
+  const auto prefix = fresh_schema(context.dsn, "latency_commit");
+  auto conn = oban::db::connect(context.dsn);
+  const auto table = oban::db::qualified(prefix, "commit_probe");
+  {
+    pqxx::nontransaction tx{*conn};
+    tx.exec("CREATE TABLE " + table + " (id int PRIMARY KEY, n bigint NOT NULL)");
+    tx.exec("INSERT INTO " + table + " VALUES (1, 0)");
+  }
+  std::vector<double> times;
+  for (int i = 0; i < samples; ++i) {
+    const auto before = Clock::now();
+    pqxx::nontransaction tx{*conn};
+    tx.exec("UPDATE " + table + " SET n = n + 1 WHERE id = 1");
+    times.push_back(ms(Clock::now() - before));
+  }
+  return percentile(times, 0.5);
+}
+
 }  // namespace
 
 void run_latency(Context& context) {
@@ -97,8 +120,9 @@ void run_latency(Context& context) {
       "latency (insert-to-start, one job at a time; oban-cpp and graphile-worker alternate over rounds)";
   const GraphilePeer peer{o};
   const auto config = graphile_single_process();
-  Series p50, p99, call, peer_p50, peer_p99, peer_call;
+  Series p50, p99, call, peer_p50, peer_p99, peer_call, commit;
   for (int round = 0; round < o.rounds; ++round) {
+    commit.add(commit_p50_ms(context, o.quick ? 20 : 200));
     auto ours = [&] {
       const auto notify = measure(context, true, o.latency_notify_samples);
       if (notify.insert_to_start.empty()) return;
@@ -131,7 +155,12 @@ void run_latency(Context& context) {
     r.add({section, "latency_notify_p50_ms", p50.median(), "ms", note + " (issue 12 target < 2 ms and below graphile's)"});
     r.add({section, "latency_notify_p99_ms", p99.median(), "ms", "oban-cpp, notifications; p99, " + over(p99)});
     r.add({section, "latency_insert_call_p50_ms", call.median(), "ms",
-           "of which the insert call (INSERT + commit with fsync + NOTIFY)"});
+           "of which the insert call (one autocommit INSERT with its NOTIFY, a commit with fsync)"});
+  }
+  if (!commit.empty()) {
+    r.add({section, "latency_commit_p50_ms", commit.median(), "ms",
+           "one durable commit now (an autocommit 1-row UPDATE, p50, " + over(commit) +
+               "): insert-to-start needs two, the insert's and the fetch's"});
   }
   const std::string peer_what = "graphile-worker " + config.label + ", add_job on its own connection";
   if (!peer.available()) {

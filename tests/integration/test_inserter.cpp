@@ -641,7 +641,9 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
       make(R"({"id": 3, "tag": [1]})", {}),          make(R"({"id": 3, "tag": 1})", {"id", "tag"}),
       make(R"({"id": "3", "tag": [1]})", {}),       make(R"({"k": [5]})", {}),
       make(R"({"k": 5})", {"k"}),                    make(R"({"k": "\u00e9"})", {}),
-      make(R"({"k": "é"})", {"k"}),
+      make(R"({"k": "é"})", {"k"}),                  make(R"({"k": "ü"})", {}),
+      make(R"({"k": "\u00fc"})", {"k"}),            make(R"({"k": "plain"})", {"k"}),
+      make(R"({"k": "other"})", {"k"}),              make(R"({"k": "plain", "x": 1})", {"k"}),
   };
   const auto batched = f.inserter.insert_all(jobs);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -655,4 +657,8 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
   CHECK_FALSE(batched[5].conflict);
   CHECK_FALSE(batched[6].conflict);
   CHECK(batched[10].conflict);  // "\u00e9" and "é" are the same jsonb string
+  CHECK(batched[12].conflict);  // ...and the other way round
+  CHECK_FALSE(batched[14].conflict);
+  CHECK(batched[15].conflict);  // plain strings: the same text is the same value
+  CHECK(batched[15].job.id == batched[13].job.id);
 }
