@@ -99,12 +99,17 @@ TEST_CASE("after a short fetch an insert is fetched at once, not after the dispa
   registry.add(worker);
   auto config = dispatch_config(schema, 10, true);
   config.dispatch_cooldown = kLongCooldown;
+  config.leadership = false;  // no stager: its notifications would be wakes of their own
   oban::Node node{config, registry};
   node.start();
   REQUIRE(wait_for([&] { return oban::internals(node).notifier()->connected(); }));
   auto* producer = oban::internals(node).producer("q");
-  // The startup fetch finds the queue empty: a short fetch.
+  // The startup fetch finds the queue empty: a short fetch. The LISTEN connection coming up
+  // wakes the producer once more (for what it may have missed): let that settle first, so
+  // only the rounds' fetches are counted.
   REQUIRE(wait_for([&] { return producer->fetches() >= 1 && !producer->fetching(); }));
+  std::this_thread::sleep_for(500ms);
+  REQUIRE(wait_for([&] { return !producer->fetching(); }));
   const auto before = producer->fetches();
   for (int round = 1; round <= 3; ++round) {
     insert_jobs(schema, 1, true);
