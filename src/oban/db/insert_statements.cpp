@@ -1,6 +1,7 @@
 #include "oban/db/insert_statements.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <map>
 #include <stdexcept>
@@ -314,8 +315,7 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     any_scheduled = any_scheduled || job->scheduled_at.has_value();
     all_scheduled = all_scheduled && job->scheduled_at.has_value();
   }
-  std::vector<std::string> states, queues, workers, args, metas, tags;
-  std::vector<std::int64_t> max_attempts;
+  std::vector<std::string> states, queues, workers, args, metas, tags, max_attempts;
   std::vector<std::optional<std::string>> priorities, scheduled, inserted;
   for (const auto* job : jobs) {
     inserted.push_back(job->inserted_at ? std::optional{format_sql_timestamp(*job->inserted_at)} : std::nullopt);
@@ -325,15 +325,32 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     args.push_back(job->args);
     metas.push_back(job->meta);
     tags.push_back(text_array_literal(job->tags));
-    max_attempts.push_back(job->max_attempts);
+    max_attempts.push_back(std::to_string(job->max_attempts));
     priorities.push_back(job->priority ? std::optional{std::to_string(*job->priority)} : std::nullopt);
     scheduled.push_back(job->scheduled_at ? std::optional{format_sql_timestamp(*job->scheduled_at)} : std::nullopt);
   }
   Params params;
+  std::string unnested, names;
+  // A column with one value for every job is sent once rather than once per job (the
+  // server parses each element it is sent, jsonb ones dearly): a batch's jobs mostly share
+  // their state, queue, worker, meta, tags and max_attempts.
+  // `type` is each element's SQL type, sent as `sent` (tags travel as text[] literals).
+  const auto column = [&](const std::string& name, const std::vector<std::string>& items, const std::string& type,
+                          const std::string& sent = "") {
+    if (std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end()) {
+      return params.add(items.front()) + "::" + type;
+    }
+    const std::string element = sent.empty() ? type : sent;
+    unnested += params.add(text_array_literal(items)) + "::" + element + "[], ";
+    names += name + ", ";
+    return "u." + name + (sent.empty() ? "" : "::" + type);
+  };
   const std::string state_type = qualified(prefix, "oban_job_state");
   std::string columns = "state, queue, worker, args, meta, tags, errors, attempt, max_attempts";
-  std::string values = "u.state::" + state_type + ", u.queue, u.worker, u.args, u.meta, u.tags::text[], "
-                       "'{}'::jsonb[], 0, u.max_attempts";
+  std::string values = column("state", states, "text") + "::" + state_type + ", " + column("queue", queues, "text") +
+                       ", " + column("worker", workers, "text") + ", " + column("args", args, "jsonb") + ", " +
+                       column("meta", metas, "jsonb") + ", " + column("tags", tags, "text[]", "text") + ", '{}'::jsonb[], 0, " +
+                       column("max_attempts", max_attempts, "int4");
   if (any_priority) {
     columns += ", priority";
     values += all_priority ? ", u.priority" : ", coalesce(u.priority, 0)";
@@ -347,18 +364,15 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     columns += ", inserted_at";
     values += ", coalesce(u.inserted_at, timezone('UTC'::text, now()))";
   }
-  // Rows enter in input order, so the ids the sequence hands out ascend with it.
-  std::string sql =
-      "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
-      " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " + params.add(text_array_literal(queues)) +
-      "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
-      "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " + params.add(text_array_literal(tags)) +
-      "::text[], " + params.add(int_array_literal(max_attempts)) + "::int4[], " +
-      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) + "::timestamp[], " +
-      params.add(nullable_array_literal(inserted)) +
-      "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
-      "scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
-      job_columns("o");
+  // Rows enter in input order, so the ids the sequence hands out ascend with it. (The
+  // nullable columns are always unnested: they give the row count even when every other
+  // column is sent once.)
+  std::string sql = "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
+                    " FROM unnest(" + unnested + params.add(nullable_array_literal(priorities)) + "::int4[], " +
+                    params.add(nullable_array_literal(scheduled)) + "::timestamp[], " +
+                    params.add(nullable_array_literal(inserted)) + "::timestamp[]) WITH ORDINALITY AS u(" + names +
+                    "priority, scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
+                    job_columns("o");
   if (!notify.empty()) {
     // The subquery in FROM runs once: one pg_notify per payload.
     sql = "WITH inserted AS (" + sql + ") SELECT inserted.* FROM inserted, (SELECT count(pg_notify(" +
