@@ -146,9 +146,20 @@ void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>
   if (bases.empty()) return;
   Params params;
   const auto ns = params.add(std::to_string(kUniqueLockNamespace));
-  const auto b = params.add(text_array_literal(bases));
-  const auto a = params.add(text_array_literal(args));
-  const auto m = params.add(text_array_literal(metas));
+  // Base and meta are mostly the same for the whole batch: then sent once (args always
+  // vary enough to be worth the array, and give the row count).
+  const auto uniform = [](const std::vector<std::string>& items) {
+    return std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end();
+  };
+  std::string unnested = params.add(text_array_literal(args)) + "::jsonb[]", names = "args";
+  const auto per_job = [&](const std::string& name, const std::vector<std::string>& items, const std::string& type) {
+    if (uniform(items)) return "(" + params.add(items.front()) + "::" + type + ")";
+    unnested += ", " + params.add(text_array_literal(items)) + "::" + type + "[]";
+    names += ", " + name;
+    return "c." + name;
+  };
+  const auto b = per_job("base", bases, "text");
+  const auto m = per_job("meta", metas, "jsonb");
   // jsonb::text is canonical (key order, spacing), so maps that compare equal hash alike.
   // hashtext runs on the one server all inserters share, so every inserter computes the
   // same key whatever its build. Keys fall into kUniqueLockBuckets buckets, so a batch of
@@ -158,9 +169,9 @@ void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>
   // share a key, hence a bucket; unrelated jobs sharing a bucket merely wait for each
   // other. The DISTINCT subquery is not flattened, so locks are taken in ascending order.
   run(tx,
-      "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(c.base || '|' || "
-      "c.args::text || '|' || c.meta::text) & " + std::to_string(kUniqueLockBuckets - 1) +
-      " AS key FROM unnest(" + b + "::text[], " + a + "::jsonb[], " + m + "::jsonb[]) AS c(base, args, meta) ORDER BY 1) AS k",
+      "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(" + b + " || '|' || "
+      "c.args::text || '|' || " + m + "::text) & " + std::to_string(kUniqueLockBuckets - 1) +
+      " AS key FROM unnest(" + unnested + ") AS c(" + names + ") ORDER BY 1) AS k",
       params);
 }
 
@@ -256,11 +267,31 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
       probes += " AND p.meta -> " + key + "::text = c.meta -> " + key + "::text";
       table_probes += " AND j.meta -> " + key + "::text = c.meta -> " + key + "::text";
     }
-    sql += std::string(n == "0" ? "" : ", ") + "cands" + n + " AS MATERIALIZED (SELECT * FROM unnest(" +
-           params.add(int_array_literal(idx)) + "::int8[], " + params.add(text_array_literal(workers)) + "::text[], " +
-           params.add(text_array_literal(queues)) + "::text[], " + params.add(text_array_literal(args)) +
-           "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " +
-           params.add(nullable_array_literal(cutoffs)) + "::timestamp[]) AS c(idx, worker, queue, args, meta, cutoff))";
+    // A column with one value for all candidates is sent once (the cutoff is now - period,
+    // the worker often the same); one nobody compares is NULL.
+    std::string unnested = params.add(int_array_literal(idx)) + "::int8[]", names = "idx", selected = "c.idx";
+    const auto column = [&](const std::string& name, const std::vector<std::optional<std::string>>& items,
+                            const std::string& type) {
+      if (items.empty()) {
+        selected += ", NULL::" + type + " AS " + name;
+      } else if (std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end()) {
+        selected += ", " + (items.front() ? params.add(*items.front()) : std::string("NULL")) + "::" + type + " AS " + name;
+      } else {
+        unnested += ", " + params.add(nullable_array_literal(items)) + "::" + type + "[]";
+        names += ", " + name;
+        selected += ", c." + name;
+      }
+    };
+    const auto present = [](const std::vector<std::string>& items) {
+      return std::vector<std::optional<std::string>>(items.begin(), items.end());
+    };
+    column("worker", present(workers), "text");
+    column("queue", present(queues), "text");
+    column("args", present(args), "jsonb");
+    column("meta", present(metas), "jsonb");
+    column("cutoff", cutoffs, "timestamp");
+    sql += std::string(n == "0" ? "" : ", ") + "cands" + n + " AS MATERIALIZED (SELECT " + selected + " FROM unnest(" +
+           unnested + ") AS c(" + names + "))";
     std::string earlier = "'{}'::int8[]", pairs_join;
     if (paired[shape]) {
       sql += ", pairs" + n + " AS (SELECT c.idx, array_agg(p.idx ORDER BY p.idx) AS earlier FROM cands" + n +
