@@ -1,6 +1,7 @@
 #include "oban/db/insert_statements.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <map>
 #include <stdexcept>
@@ -145,9 +146,20 @@ void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>
   if (bases.empty()) return;
   Params params;
   const auto ns = params.add(std::to_string(kUniqueLockNamespace));
-  const auto b = params.add(text_array_literal(bases));
-  const auto a = params.add(text_array_literal(args));
-  const auto m = params.add(text_array_literal(metas));
+  // Base and meta are mostly the same for the whole batch: then sent once (args always
+  // vary enough to be worth the array, and give the row count).
+  const auto uniform = [](const std::vector<std::string>& items) {
+    return std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end();
+  };
+  std::string unnested = params.add(text_array_literal(args)) + "::jsonb[]", names = "args";
+  const auto per_job = [&](const std::string& name, const std::vector<std::string>& items, const std::string& type) {
+    if (uniform(items)) return "(" + params.add(items.front()) + "::" + type + ")";
+    unnested += ", " + params.add(text_array_literal(items)) + "::" + type + "[]";
+    names += ", " + name;
+    return "c." + name;
+  };
+  const auto b = per_job("base", bases, "text");
+  const auto m = per_job("meta", metas, "jsonb");
   // jsonb::text is canonical (key order, spacing), so maps that compare equal hash alike.
   // hashtext runs on the one server all inserters share, so every inserter computes the
   // same key whatever its build. Keys fall into kUniqueLockBuckets buckets, so a batch of
@@ -157,9 +169,9 @@ void lock_unique_keys(pqxx::transaction_base& tx, const std::vector<PreparedJob>
   // share a key, hence a bucket; unrelated jobs sharing a bucket merely wait for each
   // other. The DISTINCT subquery is not flattened, so locks are taken in ascending order.
   run(tx,
-      "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(c.base || '|' || "
-      "c.args::text || '|' || c.meta::text) & " + std::to_string(kUniqueLockBuckets - 1) +
-      " AS key FROM unnest(" + b + "::text[], " + a + "::jsonb[], " + m + "::jsonb[]) AS c(base, args, meta) ORDER BY 1) AS k",
+      "SELECT pg_advisory_xact_lock(" + ns + "::int4, k.key) FROM (SELECT DISTINCT hashtext(" + b + " || '|' || "
+      "c.args::text || '|' || " + m + "::text) & " + std::to_string(kUniqueLockBuckets - 1) +
+      " AS key FROM unnest(" + unnested + ") AS c(" + names + ") ORDER BY 1) AS k",
       params);
 }
 
@@ -255,11 +267,31 @@ std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const s
       probes += " AND p.meta -> " + key + "::text = c.meta -> " + key + "::text";
       table_probes += " AND j.meta -> " + key + "::text = c.meta -> " + key + "::text";
     }
-    sql += std::string(n == "0" ? "" : ", ") + "cands" + n + " AS MATERIALIZED (SELECT * FROM unnest(" +
-           params.add(int_array_literal(idx)) + "::int8[], " + params.add(text_array_literal(workers)) + "::text[], " +
-           params.add(text_array_literal(queues)) + "::text[], " + params.add(text_array_literal(args)) +
-           "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " +
-           params.add(nullable_array_literal(cutoffs)) + "::timestamp[]) AS c(idx, worker, queue, args, meta, cutoff))";
+    // A column with one value for all candidates is sent once (the cutoff is now - period,
+    // the worker often the same); one nobody compares is NULL.
+    std::string unnested = params.add(int_array_literal(idx)) + "::int8[]", names = "idx", selected = "c.idx";
+    const auto column = [&](const std::string& name, const std::vector<std::optional<std::string>>& items,
+                            const std::string& type) {
+      if (items.empty()) {
+        selected += ", NULL::" + type + " AS " + name;
+      } else if (std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end()) {
+        selected += ", " + (items.front() ? params.add(*items.front()) : std::string("NULL")) + "::" + type + " AS " + name;
+      } else {
+        unnested += ", " + params.add(nullable_array_literal(items)) + "::" + type + "[]";
+        names += ", " + name;
+        selected += ", c." + name;
+      }
+    };
+    const auto present = [](const std::vector<std::string>& items) {
+      return std::vector<std::optional<std::string>>(items.begin(), items.end());
+    };
+    column("worker", present(workers), "text");
+    column("queue", present(queues), "text");
+    column("args", present(args), "jsonb");
+    column("meta", present(metas), "jsonb");
+    column("cutoff", cutoffs, "timestamp");
+    sql += std::string(n == "0" ? "" : ", ") + "cands" + n + " AS MATERIALIZED (SELECT " + selected + " FROM unnest(" +
+           unnested + ") AS c(" + names + "))";
     std::string earlier = "'{}'::int8[]", pairs_join;
     if (paired[shape]) {
       sql += ", pairs" + n + " AS (SELECT c.idx, array_agg(p.idx ORDER BY p.idx) AS earlier FROM cands" + n +
@@ -314,8 +346,7 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     any_scheduled = any_scheduled || job->scheduled_at.has_value();
     all_scheduled = all_scheduled && job->scheduled_at.has_value();
   }
-  std::vector<std::string> states, queues, workers, args, metas, tags;
-  std::vector<std::int64_t> max_attempts;
+  std::vector<std::string> states, queues, workers, args, metas, tags, max_attempts;
   std::vector<std::optional<std::string>> priorities, scheduled, inserted;
   for (const auto* job : jobs) {
     inserted.push_back(job->inserted_at ? std::optional{format_sql_timestamp(*job->inserted_at)} : std::nullopt);
@@ -325,15 +356,32 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     args.push_back(job->args);
     metas.push_back(job->meta);
     tags.push_back(text_array_literal(job->tags));
-    max_attempts.push_back(job->max_attempts);
+    max_attempts.push_back(std::to_string(job->max_attempts));
     priorities.push_back(job->priority ? std::optional{std::to_string(*job->priority)} : std::nullopt);
     scheduled.push_back(job->scheduled_at ? std::optional{format_sql_timestamp(*job->scheduled_at)} : std::nullopt);
   }
   Params params;
+  std::string unnested, names;
+  // A column with one value for every job is sent once rather than once per job (the
+  // server parses each element it is sent, jsonb ones dearly): a batch's jobs mostly share
+  // their state, queue, worker, meta, tags and max_attempts.
+  // `type` is each element's SQL type, sent as `sent` (tags travel as text[] literals).
+  const auto column = [&](const std::string& name, const std::vector<std::string>& items, const std::string& type,
+                          const std::string& sent = "") {
+    if (std::adjacent_find(items.begin(), items.end(), std::not_equal_to<>()) == items.end()) {
+      return params.add(items.front()) + "::" + type;
+    }
+    const std::string element = sent.empty() ? type : sent;
+    unnested += params.add(text_array_literal(items)) + "::" + element + "[], ";
+    names += name + ", ";
+    return "u." + name + (sent.empty() ? "" : "::" + type);
+  };
   const std::string state_type = qualified(prefix, "oban_job_state");
   std::string columns = "state, queue, worker, args, meta, tags, errors, attempt, max_attempts";
-  std::string values = "u.state::" + state_type + ", u.queue, u.worker, u.args, u.meta, u.tags::text[], "
-                       "'{}'::jsonb[], 0, u.max_attempts";
+  std::string values = column("state", states, "text") + "::" + state_type + ", " + column("queue", queues, "text") +
+                       ", " + column("worker", workers, "text") + ", " + column("args", args, "jsonb") + ", " +
+                       column("meta", metas, "jsonb") + ", " + column("tags", tags, "text[]", "text") + ", '{}'::jsonb[], 0, " +
+                       column("max_attempts", max_attempts, "int4");
   if (any_priority) {
     columns += ", priority";
     values += all_priority ? ", u.priority" : ", coalesce(u.priority, 0)";
@@ -347,18 +395,15 @@ std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& pref
     columns += ", inserted_at";
     values += ", coalesce(u.inserted_at, timezone('UTC'::text, now()))";
   }
-  // Rows enter in input order, so the ids the sequence hands out ascend with it.
-  std::string sql =
-      "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
-      " FROM unnest(" + params.add(text_array_literal(states)) + "::text[], " + params.add(text_array_literal(queues)) +
-      "::text[], " + params.add(text_array_literal(workers)) + "::text[], " + params.add(text_array_literal(args)) +
-      "::jsonb[], " + params.add(text_array_literal(metas)) + "::jsonb[], " + params.add(text_array_literal(tags)) +
-      "::text[], " + params.add(int_array_literal(max_attempts)) + "::int4[], " +
-      params.add(nullable_array_literal(priorities)) + "::int4[], " + params.add(nullable_array_literal(scheduled)) + "::timestamp[], " +
-      params.add(nullable_array_literal(inserted)) +
-      "::timestamp[]) WITH ORDINALITY AS u(state, queue, worker, args, meta, tags, max_attempts, priority, "
-      "scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
-      job_columns("o");
+  // Rows enter in input order, so the ids the sequence hands out ascend with it. (The
+  // nullable columns are always unnested: they give the row count even when every other
+  // column is sent once.)
+  std::string sql = "INSERT INTO " + qualified(prefix, "oban_jobs") + " AS o (" + columns + ") SELECT " + values +
+                    " FROM unnest(" + unnested + params.add(nullable_array_literal(priorities)) + "::int4[], " +
+                    params.add(nullable_array_literal(scheduled)) + "::timestamp[], " +
+                    params.add(nullable_array_literal(inserted)) + "::timestamp[]) WITH ORDINALITY AS u(" + names +
+                    "priority, scheduled_at, inserted_at, ord) ORDER BY u.ord ON CONFLICT DO NOTHING RETURNING " +
+                    job_columns("o");
   if (!notify.empty()) {
     // The subquery in FROM runs once: one pg_notify per payload.
     sql = "WITH inserted AS (" + sql + ") SELECT inserted.* FROM inserted, (SELECT count(pg_notify(" +

@@ -46,19 +46,31 @@ struct Columns {
   std::vector<int> kinds;      // the AckKind
 };
 
-Columns columns(const std::vector<const JobAck*>& acks) {
+constexpr unsigned bit(AckKind kind) { return 1U << static_cast<unsigned>(kind); }
+constexpr unsigned kAllKinds = 0x3F;
+
+// The columns, for a batch holding acks of `kinds`: those no kind of it writes or checks are
+// left empty (unnest pads them with NULL), since PostgreSQL parses every element it is sent.
+// A batch of completions, the common one, sends five of the ten.
+Columns columns(const std::vector<const JobAck*>& acks, unsigned kinds) {
+  const bool at = kinds & (bit(AckKind::complete) | bit(AckKind::discard) | bit(AckKind::cancel));
+  const bool scheduled = kinds & (bit(AckKind::error) | bit(AckKind::snooze));
+  const bool entry = kinds & (bit(AckKind::error) | bit(AckKind::discard) | bit(AckKind::cancel));
+  const bool errors = kinds & bit(AckKind::cancel);
+  const bool uncounted = kinds & bit(AckKind::error);
+  const bool several = (kinds & (kinds - 1)) != 0;
   Columns c;
   for (const auto* ack : acks) {
     c.ids.push_back(ack->id);
     c.attempts.push_back(ack->attempt);
     c.nodes.push_back(ack->node);
     c.uuids.push_back(ack->producer_uuid);
-    c.ats.push_back(format_sql_timestamp(ack->at));
-    c.scheduled.push_back(format_sql_timestamp(ack->scheduled_at));
-    c.entries.push_back(ack->error_entry.empty() ? "{}" : ack->error_entry);
-    c.errors.push_back(ack->errors_at_fetch);
-    c.uncounted.push_back(ack->counts_attempt ? 0 : 1);
-    c.kinds.push_back(static_cast<int>(ack->kind));
+    if (at) c.ats.push_back(format_sql_timestamp(ack->at));
+    if (scheduled) c.scheduled.push_back(format_sql_timestamp(ack->scheduled_at));
+    if (entry) c.entries.push_back(ack->error_entry.empty() ? "{}" : ack->error_entry);
+    if (errors) c.errors.push_back(ack->errors_at_fetch);
+    if (uncounted) c.uncounted.push_back(ack->counts_attempt ? 0 : 1);
+    if (several) c.kinds.push_back(static_cast<int>(ack->kind));
   }
   return c;
 }
@@ -107,7 +119,7 @@ constexpr AckWrite kAckWrites[] = {
 std::string ack_statement(const std::string& table, unsigned kinds) {
   std::vector<const AckWrite*> writes;
   for (const auto& write : kAckWrites) {
-    if (kinds & (1U << static_cast<unsigned>(write.kind))) writes.push_back(&write);
+    if (kinds & bit(write.kind)) writes.push_back(&write);
   }
   const auto update = [&](const AckWrite& write, const std::string& from, const std::string& filter) {
     return "UPDATE " + table + " AS o SET " + write.sets + " FROM " + from + " WHERE " + filter + kThisRun +
@@ -198,12 +210,12 @@ std::vector<std::int64_t> JobStore::write_acks(pqxx::transaction_base& tx, const
   unsigned kinds = 0;
   std::vector<const JobAck*> all;
   for (const auto& ack : acks) {
-    kinds |= 1U << static_cast<unsigned>(ack.kind);
+    kinds |= bit(ack.kind);
     all.push_back(&ack);
   }
   const auto name = statement_name("ack_jobs_" + std::to_string(kinds), prefix_);
   prepare(tx.conn(), name, ack_statement(table_, kinds));
-  const auto c = columns(all);
+  const auto c = columns(all, kinds);
   std::vector<std::int64_t> written;
   for (const auto& row :
        tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts), text_array_literal(c.nodes),
@@ -244,7 +256,7 @@ std::vector<AckStatus> JobStore::ack_status(pqxx::connection& conn, const std::v
           "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::int[], "
           "$8::text[]) WITH ORDINALITY AS v(id, attempt, node, uuid, at, scheduled_at, errors, state, n) "
           "LEFT JOIN " + table_ + " AS o ON o.id = v.id ORDER BY v.n");
-  const auto c = columns(all);
+  const auto c = columns(all, kAllKinds);
   pqxx::nontransaction tx{conn};
   std::vector<AckStatus> statuses;
   for (const auto& row : tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts),
