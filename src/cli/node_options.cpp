@@ -74,6 +74,10 @@ void add_node_options(po::options_description& options) {
       ("node", text(), "node name in attempted_by and oban_peers (env OBAN_NODE; default <hostname>-<pid>)")
       ("prefix", text(), "schema holding oban_jobs (env OBAN_PREFIX; default public)")
       ("poll-interval", text(), "seconds between fetches without notifications (env OBAN_POLL_INTERVAL; default 1)")
+      ("dispatch-cooldown", text(),
+       "milliseconds, as Oban's dispatch_cooldown: while jobs wait, a fetch for less than half a queue's limit waits "
+       "this long after the last fetch; never after a fetch that came back short; 0: never waits "
+       "(env OBAN_DISPATCH_COOLDOWN; default 5)")
       ("peer-name", text(),
        "election name (env OBAN_PEER_NAME; default oban-cpp: C++ nodes elect their own leader, which touches only "
        "their own workers' jobs; \"Oban\" joins the Elixir election, whose leader looks after every job)")
@@ -145,6 +149,9 @@ oban::NodeConfig node_config_from(const po::variables_map& vars) {
     config.queues = env.empty() ? parse_queues({kDefaultQueues}) : parse_queues({env}, "OBAN_QUEUES");
   }
   seconds("poll-interval", "OBAN_POLL_INTERVAL", config.poll_interval);
+  if (const auto cooldown = setting("dispatch-cooldown", "OBAN_DISPATCH_COOLDOWN")) {
+    config.dispatch_cooldown = std::chrono::milliseconds{cooldown->milliseconds()};
+  }
   if (const auto grace = setting("shutdown-grace", "OBAN_SHUTDOWN_GRACE")) {
     config.shutdown_grace = milliseconds_of(grace->seconds(true));
   }

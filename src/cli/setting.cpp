@@ -40,6 +40,16 @@ long Setting::positive_integer() const {
   reject("a whole number above 0");
 }
 
+long Setting::milliseconds() const {
+  try {
+    std::size_t used = 0;
+    const long value = std::stol(text, &used);
+    if (used == text.size() && value >= 0) return value;
+  } catch (const std::exception&) {
+  }
+  reject("a whole number of milliseconds, 0 or more");
+}
+
 bool Setting::on_off() const {
   if (text == "on" || text == "true" || text == "yes" || text == "1") return true;
   if (text == "off" || text == "false" || text == "no" || text == "0") return false;

@@ -20,6 +20,8 @@ struct Setting {
   double seconds(bool allow_zero = false) const;
   // A whole number above 0.
   long positive_integer() const;
+  // A whole number of milliseconds, 0 or more.
+  long milliseconds() const;
   // on/off, also true/false, yes/no, 1/0.
   bool on_off() const;
 

@@ -21,6 +21,7 @@ struct Drained {
   double wal_bytes_per_job = -1;  // WAL written from the clock's start to its end, per job
   double jobs_per_fetch = -1;     // oban-cpp: mean jobs a fetch returned
   double fetch_interval_ms = -1;  // oban-cpp: mean time between one producer's fetches
+  double fetches_overlapped = -1; // oban-cpp: share of fetches sent while another was in flight
   double rss_max_mb = -1;         // graphile-worker: the largest worker process's VmHWM
   double rss_total_mb = -1;       // graphile-worker: all its worker processes together
 };

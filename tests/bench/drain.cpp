@@ -48,9 +48,13 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
   }
   const double elapsed = seconds_since(start);
   const double wal_bytes = wal_bytes_since(*conn, wal_start);
-  std::uint64_t fetches = 0;
+  std::uint64_t fetches = 0, overlapped = 0;
   for (auto& node : running) {
-    for (const auto& queue : queues) fetches += oban::internals(*node).producer(queue)->fetches();
+    for (const auto& queue : queues) {
+      auto* producer = oban::internals(*node).producer(queue);
+      fetches += producer->fetches();
+      overlapped += producer->overlapped_fetches();
+    }
   }
   for (auto& node : running) node->stop();
   const auto completed = count_jobs(*conn, prefix, "state = 'completed' AND attempt = 1");
@@ -66,6 +70,7 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
   // Empty fetches (the last ones, polls) count too: they are round trips all the same.
   out.jobs_per_fetch = fetches > 0 ? jobs / static_cast<double>(fetches) : -1;
   out.fetch_interval_ms = fetches > 0 ? 1000 * elapsed * producers / static_cast<double>(fetches) : -1;
+  out.fetches_overlapped = fetches > 0 ? overlapped / static_cast<double>(fetches) : -1;
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include "graphile_peer.hpp"
 #include "noop_worker.hpp"
 #include "oban/db/connection.hpp"
+#include "oban/db/identifiers.hpp"
 #include "oban/insert/inserter.hpp"
 #include "oban/notify/notifier.hpp"
 #include "oban/runtime/node.hpp"
@@ -28,6 +29,30 @@ double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(
 struct Samples {
   std::vector<double> insert_to_start;  // ms, from the insert call
   std::vector<double> insert_call;      // ms the insert call itself took (commit + NOTIFY)
+  std::vector<double> commit;           // ms of one durable commit just before each insert
+};
+
+// A one-row table whose autocommit UPDATE is one durable commit (its WAL flush): timed right
+// before each insert, it tells what a commit costs at that moment. Insert-to-start holds two
+// (the insert's and the fetch's), so this is what bounds it from below.
+class CommitProbe {
+ public:
+  CommitProbe(const std::string& dsn, const std::string& prefix)
+      : conn_(oban::db::connect(dsn)), table_(oban::db::qualified(prefix, "commit_probe")) {
+    pqxx::nontransaction tx{*conn_};
+    tx.exec("CREATE TABLE " + table_ + " (id int PRIMARY KEY, n bigint NOT NULL)");
+    tx.exec("INSERT INTO " + table_ + " VALUES (1, 0)");
+  }
+  double commit_ms() {
+    const auto before = Clock::now();
+    pqxx::nontransaction tx{*conn_};
+    tx.exec("UPDATE " + table_ + " SET n = n + 1 WHERE id = 1");
+    return ms(Clock::now() - before);
+  }
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+  std::string table_;
 };
 
 Samples measure(Context& context, bool notifications, int samples) {
@@ -57,6 +82,7 @@ Samples measure(Context& context, bool notifications, int samples) {
   }
   oban::db::ConnectionPool client_pool{context.dsn, 1};
   oban::Inserter inserter{client_pool, prefix};
+  CommitProbe probe{context.dsn, prefix};
   std::mt19937 random{42};
   std::uniform_int_distribution<int> phase_ms{0, static_cast<int>(config.poll_interval.count()) - 1};
 
@@ -65,6 +91,7 @@ Samples measure(Context& context, bool notifications, int samples) {
   for (int i = 0; i < warmup + samples; ++i) {
     // Poll-only: insert at a random point of the poll cycle, not right after a poll.
     if (!notifications) std::this_thread::sleep_for(std::chrono::milliseconds{phase_ms(random)});
+    const double commit = notifications ? probe.commit_ms() : 0;
     oban::NewJob job;
     job.worker = kNoopWorker;
     job.queue = "latency";
@@ -83,6 +110,7 @@ Samples measure(Context& context, bool notifications, int samples) {
     if (i < warmup) continue;
     out.insert_to_start.push_back(ms(started_at - before));
     out.insert_call.push_back(ms(after - before));
+    out.commit.push_back(commit);
   }
   node.stop();
   return out;
@@ -97,7 +125,7 @@ void run_latency(Context& context) {
       "latency (insert-to-start, one job at a time; oban-cpp and graphile-worker alternate over rounds)";
   const GraphilePeer peer{o};
   const auto config = graphile_single_process();
-  Series p50, p99, call, peer_p50, peer_p99, peer_call;
+  Series p50, p99, call, peer_p50, peer_p99, peer_call, commit;
   for (int round = 0; round < o.rounds; ++round) {
     auto ours = [&] {
       const auto notify = measure(context, true, o.latency_notify_samples);
@@ -105,6 +133,7 @@ void run_latency(Context& context) {
       p50.add(percentile(notify.insert_to_start, 0.5));
       p99.add(percentile(notify.insert_to_start, 0.99));
       call.add(percentile(notify.insert_call, 0.5));
+      commit.add(percentile(notify.commit, 0.5));
     };
     auto theirs = [&] {
       if (!peer.available()) return;
@@ -131,7 +160,12 @@ void run_latency(Context& context) {
     r.add({section, "latency_notify_p50_ms", p50.median(), "ms", note + " (issue 12 target < 2 ms and below graphile's)"});
     r.add({section, "latency_notify_p99_ms", p99.median(), "ms", "oban-cpp, notifications; p99, " + over(p99)});
     r.add({section, "latency_insert_call_p50_ms", call.median(), "ms",
-           "of which the insert call (INSERT + commit with fsync + NOTIFY)"});
+           "of which the insert call (one autocommit INSERT with its NOTIFY, a commit with fsync)"});
+  }
+  if (!commit.empty()) {
+    r.add({section, "latency_commit_p50_ms", commit.median(), "ms",
+           "one durable commit (an autocommit 1-row UPDATE) timed before each insert, p50, " + over(commit) +
+               ": insert-to-start holds two, the insert's and the fetch's"});
   }
   const std::string peer_what = "graphile-worker " + config.label + ", add_job on its own connection";
   if (!peer.available()) {

@@ -41,7 +41,8 @@ struct Contender {
   std::string what;         // shown in the table
   std::string ceiling_key;  // oban-cpp: the raw SQL run at its batch size and parallelism
   std::function<Drained()> measure;
-  Series jobs_per_s, wal_bytes_per_job, jobs_per_fetch, fetch_interval_ms, rss_max_mb, rss_total_mb;
+  Series jobs_per_s, wal_bytes_per_job, jobs_per_fetch, fetch_interval_ms, fetches_overlapped, rss_max_mb,
+      rss_total_mb;
 
   void record(const Drained& d) {
     jobs_per_s.add(d.jobs_per_s);
@@ -49,6 +50,7 @@ struct Contender {
     wal_bytes_per_job.add(d.wal_bytes_per_job);
     jobs_per_fetch.add(d.jobs_per_fetch);
     fetch_interval_ms.add(d.fetch_interval_ms);
+    fetches_overlapped.add(d.fetches_overlapped);
     rss_max_mb.add(d.rss_max_mb);
     rss_total_mb.add(d.rss_total_mb);
   }
@@ -235,8 +237,8 @@ void run_throughput(Context& context) {
            "the better of the two: " + graphile_best_what});
   }
 
-  // Where the time goes: how many jobs a fetch brought and how often a producer fetched
-  // (oban-cpp's dispatch cooldown is 5 ms), and the WAL each system writes per job.
+  // Where the time goes: how many jobs a fetch brought, how often a producer fetched and
+  // how often beside another fetch, and the WAL each system writes per job.
   const std::string profile_section = "profile (medians over the rounds; two nodes and limit 10: one run)";
   std::vector<const Contender*> profiled;
   for (const auto& c : contenders) profiled.push_back(&c);
@@ -247,7 +249,10 @@ void run_throughput(Context& context) {
     r.add({profile_section, c->stem() + "_jobs_per_fetch", c->jobs_per_fetch.median(), "jobs",
            c->what + ": mean jobs per fetch, empty fetches included"});
     r.add({profile_section, c->stem() + "_fetch_interval_ms", c->fetch_interval_ms.median(), "ms",
-           "mean time between one producer's fetches (dispatch cooldown 5 ms)"});
+           "mean time between one producer's fetch starts (the 5 ms cooldown holds back only small fetches "
+           "while jobs wait)"});
+    r.add({profile_section, c->stem() + "_fetches_overlapped", c->fetches_overlapped.median(), "x",
+           "share of its fetches sent while its other fetch was in flight"});
   }
   for (const auto* c : profiled) {
     if (c->wal_bytes_per_job.empty()) continue;

@@ -492,6 +492,10 @@ TEST_CASE("insert_all gives the results of one-at-a-time inserts in a few statem
     if (n % 50 == 0) job.unique.reset();
     if (n % 13 == 0) job.scheduled_at = clock.now() + 10min;
     if (n % 17 == 0) job.priority = 2;
+    // Columns that differ inside the batch (a column all jobs share is sent once).
+    if (n % 7 == 0) job.tags = {"seventh", "t" + std::to_string(n)};
+    if (n % 11 == 0) job.meta = R"({"eleventh": )" + std::to_string(n) + "}";
+    if (n % 19 == 0) job.max_attempts = 5;
     jobs.push_back(job);
   }
   const auto before = db::insert_statement_count();
@@ -510,10 +514,37 @@ TEST_CASE("insert_all gives the results of one-at-a-time inserts in a few statem
     CHECK(batched[i].job.id == one_by_one[i].job.id);
     CHECK(batched[i].job.args == one_by_one[i].job.args);
     CHECK(batched[i].job.state == one_by_one[i].job.state);
+    CHECK(batched[i].job.tags == one_by_one[i].job.tags);
+    CHECK(batched[i].job.meta == one_by_one[i].job.meta);
+    CHECK(batched[i].job.max_attempts == one_by_one[i].job.max_attempts);
+    if (jobs[i].scheduled_at && !batched[i].conflict) CHECK(batched[i].job.scheduled_at == *jobs[i].scheduled_at);
     conflicts += batched[i].conflict ? 1 : 0;
   }
   CHECK(conflicts > 200);
   CHECK(count_jobs(batch_schema) == count_jobs(single_schema));
+  // A plain batch whose jobs differ in every column the batch can send once.
+  std::vector<NewJob> plain;
+  for (int n = 0; n < 6; ++n) {
+    NewJob job = make(2000 + n);
+    job.unique.reset();
+    job.queue = n % 2 ? "other" : "rindle_provider";
+    job.tags = {"p" + std::to_string(n)};
+    job.meta = R"({"n": )" + std::to_string(n) + "}";
+    job.max_attempts = 3 + n;
+    if (n == 5) job.state = JobState::scheduled;
+    plain.push_back(job);
+  }
+  const auto inserted = batch.insert_all(plain);
+  REQUIRE(inserted.size() == plain.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    INFO("plain job " << i);
+    CHECK(inserted[i].job.queue == plain[i].queue);
+    CHECK(inserted[i].job.tags == plain[i].tags);
+    CHECK(inserted[i].job.meta == plain[i].meta);
+    CHECK(inserted[i].job.max_attempts == plain[i].max_attempts);
+    CHECK(inserted[i].job.state == (i == 5 ? JobState::scheduled : JobState::available));
+    if (i > 0) CHECK(inserted[i].job.id > inserted[i - 1].job.id);
+  }
 }
 
 TEST_CASE("unique jobs repeated inside one batch", "[inserter]") {
@@ -641,7 +672,9 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
       make(R"({"id": 3, "tag": [1]})", {}),          make(R"({"id": 3, "tag": 1})", {"id", "tag"}),
       make(R"({"id": "3", "tag": [1]})", {}),       make(R"({"k": [5]})", {}),
       make(R"({"k": 5})", {"k"}),                    make(R"({"k": "\u00e9"})", {}),
-      make(R"({"k": "é"})", {"k"}),
+      make(R"({"k": "é"})", {"k"}),                  make(R"({"k": "ü"})", {}),
+      make(R"({"k": "\u00fc"})", {"k"}),            make(R"({"k": "plain"})", {"k"}),
+      make(R"({"k": "other"})", {"k"}),              make(R"({"k": "plain", "x": 1})", {"k"}),
   };
   const auto batched = f.inserter.insert_all(jobs);
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -655,4 +688,8 @@ TEST_CASE("batch pairing agrees with jsonb containment on numbers and nested val
   CHECK_FALSE(batched[5].conflict);
   CHECK_FALSE(batched[6].conflict);
   CHECK(batched[10].conflict);  // "\u00e9" and "é" are the same jsonb string
+  CHECK(batched[12].conflict);  // ...and the other way round
+  CHECK_FALSE(batched[14].conflict);
+  CHECK(batched[15].conflict);  // plain strings: the same text is the same value
+  CHECK(batched[15].job.id == batched[13].job.id);
 }

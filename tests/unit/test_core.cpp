@@ -1,6 +1,10 @@
 // Pure logic of the core types: timestamps, backoff, tags, validation, JSON, payloads, DSNs.
 #include <catch2/catch.hpp>
 
+#include <date/date.h>
+
+#include <random>
+
 #include "oban/core/backoff.hpp"
 #include "oban/core/new_job.hpp"
 #include "oban/core/timestamp.hpp"
@@ -21,6 +25,26 @@ TEST_CASE("timestamps format and parse like PostgreSQL and Elixir", "[core]") {
   CHECK(format_sql_timestamp(parse_sql_timestamp("2026-11-28T09:34:16Z")) == "2026-11-28 09:34:16.000000");
   CHECK(format_sql_timestamp(parse_sql_timestamp("2026-11-28 09:34:16.5")) == "2026-11-28 09:34:16.500000");
   CHECK_THROWS_AS(parse_sql_timestamp("yesterday"), std::invalid_argument);
+}
+
+TEST_CASE("timestamps written and read by hand match date's formatting, edges included", "[core]") {
+  std::mt19937_64 random{7};
+  // From year 1 to 9999 (written by hand) and past it (date's own formatting).
+  std::uniform_int_distribution<std::int64_t> micros{-62135596800LL * 1000000, 253402300799LL * 1000000 + 999999};
+  std::vector<Timestamp> samples{Timestamp{}, Timestamp{std::chrono::microseconds{1}},
+                                 Timestamp{std::chrono::microseconds{253402300800LL * 1000000}}};
+  for (int i = 0; i < 2000; ++i) samples.push_back(Timestamp{std::chrono::microseconds{micros(random)}});
+  for (const auto t : samples) {
+    const auto sql = date::format("%Y-%m-%d %H:%M:%S", t);
+    CHECK(format_sql_timestamp(t) == sql);
+    CHECK(format_iso8601(t) == date::format("%Y-%m-%dT%H:%M:%SZ", t));
+    if (sql.size() == 26) CHECK(parse_sql_timestamp(sql) == t);  // years of four digits, as PostgreSQL prints them
+  }
+  CHECK(parse_sql_timestamp("2024-02-29 23:59:59") == parse_sql_timestamp("2024-03-01 00:00:00") - std::chrono::seconds{1});
+  CHECK(format_sql_timestamp(parse_sql_timestamp("2026-11-28 09:34:16.000001")) == "2026-11-28 09:34:16.000001");
+  CHECK_THROWS_AS(parse_sql_timestamp("2026-02-30 09:34:16"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_sql_timestamp("2026-11-28 24:00:00"), std::invalid_argument);
+  CHECK_THROWS_AS(parse_sql_timestamp("2026-11-28 09:3x:16"), std::invalid_argument);
 }
 
 TEST_CASE("default backoff follows Oban's formula", "[core][backoff]") {

@@ -25,7 +25,7 @@ class CleanEnv {
           "OBAN_CRON_TIMEZONE", "OBAN_CRON_DELAY", "OBAN_NO_CRON", "OBAN_PRUNER", "OBAN_PRUNER_MAX_AGE",
           "OBAN_PRUNER_LIMIT", "OBAN_PRUNER_INTERVAL", "OBAN_LIFELINE", "OBAN_LIFELINE_RESCUE_AFTER",
           "OBAN_LIFELINE_INTERVAL", "OBAN_NOTIFIER_PING_INTERVAL", "OBAN_NOTIFIER_PING_TIMEOUT",
-          "OBAN_NO_NOTIFICATIONS", "OBAN_ALL_WORKERS", "OBAN_SHUTDOWN_GRACE"}) {
+          "OBAN_NO_NOTIFICATIONS", "OBAN_ALL_WORKERS", "OBAN_SHUTDOWN_GRACE", "OBAN_DISPATCH_COOLDOWN"}) {
       vars_.push_back(std::make_unique<ScopedEnv>(name, std::nullopt));
     }
     vars_.push_back(std::make_unique<ScopedEnv>("DATABASE_URL", "postgres://app:secret@db.invalid/app"));
@@ -54,6 +54,7 @@ TEST_CASE("node options: the defaults", "[cli]") {
   CHECK(config.queues == std::map<std::string, int>{{"rindle_provider", 4}});
   CHECK(config.prefix == "public");
   CHECK(config.poll_interval == 1000ms);
+  CHECK(config.dispatch_cooldown == 5ms);  // Oban's
   CHECK(config.shutdown_grace == 15000ms);
   CHECK(config.peer_name == "oban-cpp");
   CHECK_FALSE(config.joins_elixir_election());
@@ -130,6 +131,20 @@ TEST_CASE("node options: every plugin variable reaches the config, and a flag wi
   CHECK(flags.prune_max_age == 60s);
   CHECK(flags.cron_delay == 1s);
   CHECK_FALSE(flags.joins_elixir_election());
+}
+
+TEST_CASE("node options: the dispatch cooldown, in milliseconds as Oban's", "[cli]") {
+  CleanEnv env;
+  CHECK(parse({"--dispatch-cooldown", "20"}).dispatch_cooldown == 20ms);
+  CHECK(parse({"--dispatch-cooldown", "0"}).dispatch_cooldown == 0ms);
+  ScopedEnv cooldown{"OBAN_DISPATCH_COOLDOWN", "12"};
+  CHECK(parse({}).dispatch_cooldown == 12ms);
+  CHECK(parse({"--dispatch-cooldown", "3"}).dispatch_cooldown == 3ms);
+  CHECK_THAT(error_of({"--dispatch-cooldown", "2.5"}),
+             Equals("--dispatch-cooldown must be a whole number of milliseconds, 0 or more, got '2.5'"));
+  CHECK_THAT(error_of({"--dispatch-cooldown=-1"}), Contains("--dispatch-cooldown") && Contains("'-1'"));
+  ScopedEnv bad{"OBAN_DISPATCH_COOLDOWN", "5ms"};
+  CHECK_THAT(error_of({}), Equals("OBAN_DISPATCH_COOLDOWN must be a whole number of milliseconds, 0 or more, got '5ms'"));
 }
 
 TEST_CASE("node options: a bad number names the flag or variable and the value", "[cli]") {

@@ -56,6 +56,21 @@ enum class ErrorClass {
 };
 ErrorClass classify(const std::exception& error);
 
+// Runs `statement`: one statement sent in autocommit. A connection lost while it runs leaves
+// it in doubt, as a lost COMMIT does (it may have committed before the answer was lost), so
+// such an error is rethrown as pqxx::in_doubt_error, which classify() calls in_doubt.
+template <class Statement>
+auto autocommit(Statement&& statement) -> decltype(statement()) {
+  try {
+    return statement();
+  } catch (const pqxx::in_doubt_error&) {
+    throw;
+  } catch (const std::exception& error) {
+    if (classify(error) != ErrorClass::connection) throw;
+    throw pqxx::in_doubt_error(error.what());
+  }
+}
+
 // True for errors worth retrying after reconnecting: a broken connection, or a
 // serialization failure / deadlock / lock timeout. Never for "in doubt" commits.
 bool is_transient(const std::exception& error);

@@ -21,6 +21,8 @@ struct NodeConfig {
   std::string node{};                                // node name in attempted_by/oban_peers; default host-pid
   std::map<std::string, int> queues{};               // queue -> limit (concurrent jobs)
   std::chrono::milliseconds poll_interval{1000};     // fetch at least this often without notifications
+  std::chrono::milliseconds dispatch_cooldown{5};    // Oban's: while jobs wait, a fetch of less than half the
+                                                     // limit waits this long after the last fetch; 0 = never
   bool notifications = true;                         // LISTEN for insert/signal/leader
   notify::NotifierOptions notifier{};                // the LISTEN connection's timeouts and pings
   bool only_registered_workers = true;               // fetch only jobs whose worker is registered here

@@ -35,16 +35,20 @@ struct UniqueMatch {
 };
 
 // For every unique job in [begin, end): a row in the table that its check matches, and
-// which earlier jobs of the same range it would match once inserted. One statement.
+// which earlier jobs of the same range it would match once inserted. One statement; the
+// pairing inside the range is left out where the probe values rule it out (distinct plain
+// strings, as a fan-out of distinct ids has), and so are the columns no check compares.
 std::vector<UniqueMatch> find_unique_matches(pqxx::transaction_base& tx, const std::string& prefix,
                                              const std::vector<PreparedJob>& jobs, std::size_t begin,
                                              std::size_t end);
 
 // Inserts `jobs` in one INSERT ... SELECT FROM unnest ... ON CONFLICT DO NOTHING RETURNING
 // (priority and scheduled_at listed only when a job gives them, as Ecto writes them).
-// Rows come back in the order of `jobs`, their ids ascending in that order.
+// Rows come back in the order of `jobs`, their ids ascending in that order. The same
+// statement sends `notify` (JSON payloads) on "<prefix>.oban_insert", delivered with its
+// commit: in autocommit, an insert and its wake-up are one round trip.
 std::vector<Job> insert_jobs(pqxx::transaction_base& tx, const std::string& prefix,
-                             const std::vector<const PreparedJob*>& jobs);
+                             const std::vector<const PreparedJob*>& jobs, const std::vector<std::string>& notify = {});
 
 // Overwrites `fields` of row `id` from `job` (state untouched) and returns the row.
 // Throws std::runtime_error when the row is gone (Elixir: Ecto.StaleEntryError).

@@ -4,6 +4,7 @@
 #include <functional>
 #include <tuple>
 
+#include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "oban/db/job_row.hpp"
 #include "oban/json/json_writer.hpp"
@@ -22,14 +23,6 @@ void prepare(pqxx::connection_base& conn, const std::string& name, const std::st
   conn.prepare(name, sql);
 }
 
-std::vector<const JobAck*> of_kind(const std::vector<JobAck>& acks, AckKind kind) {
-  std::vector<const JobAck*> out;
-  for (const auto& ack : acks) {
-    if (ack.kind == kind) out.push_back(&ack);
-  }
-  return out;
-}
-
 std::string int_array_literal(const std::vector<int>& items) {
   std::string out = "{";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -39,7 +32,7 @@ std::string int_array_literal(const std::vector<int>& items) {
   return out + "}";
 }
 
-// The parameters of a batch of acks, one array per column, bound as $1..$9 in this order.
+// The parameters of a batch of acks, one array per column.
 struct Columns {
   std::vector<std::int64_t> ids;
   std::vector<int> attempts;
@@ -50,47 +43,98 @@ struct Columns {
   std::vector<std::string> entries;
   std::vector<int> errors;     // errors entries at fetch (the cancel guard)
   std::vector<int> uncounted;  // 1: give the attempt back
+  std::vector<int> kinds;      // the AckKind
 };
 
-Columns columns(const std::vector<const JobAck*>& acks) {
+constexpr unsigned bit(AckKind kind) { return 1U << static_cast<unsigned>(kind); }
+constexpr unsigned kAllKinds = 0x3F;
+
+// The columns, for a batch holding acks of `kinds`: those no kind of it writes or checks are
+// left empty (unnest pads them with NULL), since PostgreSQL parses every element it is sent.
+// A batch of completions, the common one, sends five of the ten.
+Columns columns(const std::vector<const JobAck*>& acks, unsigned kinds) {
+  const bool at = kinds & (bit(AckKind::complete) | bit(AckKind::discard) | bit(AckKind::cancel));
+  const bool scheduled = kinds & (bit(AckKind::error) | bit(AckKind::snooze));
+  const bool entry = kinds & (bit(AckKind::error) | bit(AckKind::discard) | bit(AckKind::cancel));
+  const bool errors = kinds & bit(AckKind::cancel);
+  const bool uncounted = kinds & bit(AckKind::error);
+  const bool several = (kinds & (kinds - 1)) != 0;
   Columns c;
   for (const auto* ack : acks) {
     c.ids.push_back(ack->id);
     c.attempts.push_back(ack->attempt);
     c.nodes.push_back(ack->node);
     c.uuids.push_back(ack->producer_uuid);
-    c.ats.push_back(format_sql_timestamp(ack->at));
-    c.scheduled.push_back(format_sql_timestamp(ack->scheduled_at));
-    c.entries.push_back(ack->error_entry.empty() ? "{}" : ack->error_entry);
-    c.errors.push_back(ack->errors_at_fetch);
-    c.uncounted.push_back(ack->counts_attempt ? 0 : 1);
+    if (at) c.ats.push_back(format_sql_timestamp(ack->at));
+    if (scheduled) c.scheduled.push_back(format_sql_timestamp(ack->scheduled_at));
+    if (entry) c.entries.push_back(ack->error_entry.empty() ? "{}" : ack->error_entry);
+    if (errors) c.errors.push_back(ack->errors_at_fetch);
+    if (uncounted) c.uncounted.push_back(ack->counts_attempt ? 0 : 1);
+    if (several) c.kinds.push_back(static_cast<int>(ack->kind));
   }
   return c;
 }
 
-// Every ack statement reads the same nine columns, so one binding serves them all.
-constexpr const char* kAckValues =
-    " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::jsonb[],"
-    " $8::int[], $9::int[]) AS v(id, attempt, node, uuid, at, scheduled_at, entry, errors, uncounted)"
-    " WHERE o.id = v.id AND o.attempt = v.attempt AND o.attempted_by = ARRAY[v.node, v.uuid]";
-// The row is still this run's.
+// The acks of a batch, one array per column, bound as $1..$10 in this order.
+constexpr const char* kAckRows =
+    "unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::jsonb[],"
+    " $8::int[], $9::int[], $10::int[]) AS v(id, attempt, node, uuid, at, scheduled_at, entry, errors, uncounted, kind)";
+// Every ack is guarded: the row is still this run's...
+constexpr const char* kThisRun = "o.id = v.id AND o.attempt = v.attempt AND o.attempted_by = ARRAY[v.node, v.uuid]";
 constexpr const char* kStillExecuting = " AND o.state = 'executing'";
 // ...or, for a cancel, Oban.cancel_job/1 cancelled it while it ran and no entry was added since.
 constexpr const char* kExecutingOrCancelledWithoutEntry =
     " AND (o.state = 'executing' OR (o.state = 'cancelled' AND coalesce(cardinality(o.errors), 0) = v.errors))";
 
-std::vector<std::int64_t> write_guarded(pqxx::transaction_base& tx, const std::string& name, const std::string& sql,
-                                        const std::vector<const JobAck*>& batch) {
-  tx.conn().prepare(name, sql + " RETURNING o.id");
-  const auto c = columns(batch);
-  std::vector<std::int64_t> written;
-  for (const auto& row :
-       tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts), text_array_literal(c.nodes),
-                        text_array_literal(c.uuids), text_array_literal(c.ats), text_array_literal(c.scheduled),
-                        text_array_literal(c.entries), int_array_literal(c.errors), int_array_literal(c.uncounted))) {
-    written.push_back(row[0].as<std::int64_t>());
+// What each kind of ack writes: the row as Oban's per-job UPDATE leaves it.
+struct AckWrite {
+  AckKind kind;
+  const char* name;
+  const char* sets;
+  const char* guard;
+};
+constexpr AckWrite kAckWrites[] = {
+    {AckKind::complete, "complete", "state = 'completed', completed_at = v.at", kStillExecuting},
+    // An infrastructure failure gives its attempt back (uncounted = 1); the entry still tells.
+    {AckKind::error, "error",
+     "state = 'retryable', errors = o.errors || ARRAY[v.entry], scheduled_at = v.scheduled_at, "
+     "attempt = o.attempt - v.uncounted",
+     kStillExecuting},
+    {AckKind::discard, "discard", "state = 'discarded', errors = o.errors || ARRAY[v.entry], discarded_at = v.at",
+     kStillExecuting},
+    // As released in v2.23.1: max_attempts grows by one, attempt is kept, no error entry.
+    {AckKind::snooze, "snooze", "state = 'scheduled', scheduled_at = v.scheduled_at, max_attempts = o.max_attempts + 1",
+     kStillExecuting},
+    // The executor always cancels with an error (a {:cancel, _} return or a pkill). As Oban,
+    // it may append it to a row the API cancelled while the job ran (fixture row 14).
+    {AckKind::cancel, "cancel", "state = 'cancelled', errors = o.errors || ARRAY[v.entry], cancelled_at = v.at",
+     kExecutingOrCancelledWithoutEntry},
+    // As if never fetched: any node takes it again, with the attempt it had.
+    {AckKind::release, "release", "state = 'available', attempt = o.attempt - 1", kStillExecuting},
+};
+
+// One statement for the acks of the kinds in `kinds` (a bit per AckKind): a single kind is
+// one UPDATE; several are one UPDATE each in data-modifying CTEs over the same rows. Either
+// way the statement is atomic on its own, so it needs no transaction around it.
+std::string ack_statement(const std::string& table, unsigned kinds) {
+  std::vector<const AckWrite*> writes;
+  for (const auto& write : kAckWrites) {
+    if (kinds & bit(write.kind)) writes.push_back(&write);
   }
-  return written;
+  const auto update = [&](const AckWrite& write, const std::string& from, const std::string& filter) {
+    return "UPDATE " + table + " AS o SET " + write.sets + " FROM " + from + " WHERE " + filter + kThisRun +
+           write.guard + " RETURNING o.id";
+  };
+  if (writes.size() == 1) return update(*writes.front(), kAckRows, "");
+  std::string sql = std::string("WITH v AS MATERIALIZED (SELECT * FROM ") + kAckRows + ")";
+  std::string select;
+  for (const auto* write : writes) {
+    const std::string cte = std::string("acked_") + write->name;
+    sql += ", " + cte + " AS (" +
+           update(*write, "v", "v.kind = " + std::to_string(static_cast<int>(write->kind)) + " AND ") + ")";
+    select += (select.empty() ? " SELECT id FROM " : " UNION ALL SELECT id FROM ") + cte;
+  }
+  return sql + select;
 }
 
 const char* state_after(AckKind kind) {
@@ -127,14 +171,15 @@ std::vector<Job> JobStore::fetch_jobs(pqxx::connection& conn, const FetchRequest
               "attempt = o.attempt + 1 FROM subset AS f WHERE (o.id = f.id) AND (o.attempt < o.max_attempts) "
               "RETURNING " +
               job_columns("o"));
-  pqxx::work tx{conn};
   const std::string attempted_at = format_sql_timestamp(request.now);
   const std::string attempted_by = text_array_literal({request.node, request.producer_uuid});
-  pqxx::result rows =
-      filtered ? tx.exec_prepared(name, request.queue, request.demand, attempted_at, attempted_by,
-                                  text_array_literal(*request.workers))
-               : tx.exec_prepared(name, request.queue, request.demand, attempted_at, attempted_by);
-  tx.commit();
+  // One statement in autocommit: a single round trip, atomic on its own.
+  pqxx::result rows = autocommit([&] {
+    pqxx::nontransaction tx{conn};
+    return filtered ? tx.exec_prepared(name, request.queue, request.demand, attempted_at, attempted_by,
+                                       text_array_literal(*request.workers))
+                    : tx.exec_prepared(name, request.queue, request.demand, attempted_at, attempted_by);
+  });
   std::vector<Job> jobs;
   jobs.reserve(rows.size());
   for (const auto& row : rows) jobs.push_back(read_job(row));
@@ -160,88 +205,34 @@ std::vector<Job> JobStore::owned_jobs(pqxx::transaction_base& tx, const std::str
   return jobs;
 }
 
-std::vector<std::int64_t> JobStore::complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::complete);
-  if (batch.empty()) return {};
-  return write_guarded(tx, statement_name("complete_job", prefix_),
-                       "UPDATE " + table_ + " AS o SET state = 'completed', completed_at = v.at" + kAckValues +
-                           kStillExecuting,
-                       batch);
-}
-
-std::vector<std::int64_t> JobStore::error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::error);
-  if (batch.empty()) return {};
-  // An infrastructure failure gives its attempt back (uncounted = 1); the entry still tells.
-  return write_guarded(tx, statement_name("error_job", prefix_),
-                       "UPDATE " + table_ +
-                           " AS o SET state = 'retryable', errors = o.errors || ARRAY[v.entry], "
-                           "scheduled_at = v.scheduled_at, attempt = o.attempt - v.uncounted" +
-                           kAckValues + kStillExecuting,
-                       batch);
-}
-
-std::vector<std::int64_t> JobStore::discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::discard);
-  if (batch.empty()) return {};
-  return write_guarded(tx, statement_name("discard_job", prefix_),
-                       "UPDATE " + table_ +
-                           " AS o SET state = 'discarded', errors = o.errors || ARRAY[v.entry], discarded_at = v.at" +
-                           kAckValues + kStillExecuting,
-                       batch);
-}
-
-std::vector<std::int64_t> JobStore::snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::snooze);
-  if (batch.empty()) return {};
-  // As released in v2.23.1: max_attempts grows by one, attempt is kept, no error entry.
-  return write_guarded(tx, statement_name("snooze_job", prefix_),
-                       "UPDATE " + table_ +
-                           " AS o SET state = 'scheduled', scheduled_at = v.scheduled_at, "
-                           "max_attempts = o.max_attempts + 1" +
-                           kAckValues + kStillExecuting,
-                       batch);
-}
-
-std::vector<std::int64_t> JobStore::cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::cancel);
-  if (batch.empty()) return {};
-  // The executor always cancels with an error (a {:cancel, _} return or a pkill). As Oban,
-  // it may append it to a row the API cancelled while the job ran (fixture row 14).
-  return write_guarded(tx, statement_name("cancel_job", prefix_),
-                       "UPDATE " + table_ +
-                           " AS o SET state = 'cancelled', errors = o.errors || ARRAY[v.entry], cancelled_at = v.at" +
-                           kAckValues + kExecutingOrCancelledWithoutEntry,
-                       batch);
-}
-
-std::vector<std::int64_t> JobStore::release_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  const auto batch = of_kind(acks, AckKind::release);
-  if (batch.empty()) return {};
-  // As if never fetched: any node takes it again, with the attempt it had.
-  return write_guarded(tx, statement_name("release_job", prefix_),
-                       "UPDATE " + table_ + " AS o SET state = 'available', attempt = o.attempt - 1" + kAckValues +
-                           kStillExecuting,
-                       batch);
-}
-
 std::vector<std::int64_t> JobStore::write_acks(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const {
-  using Write = std::vector<std::int64_t> (JobStore::*)(pqxx::transaction_base&, const std::vector<JobAck>&) const;
+  if (acks.empty()) return {};
+  unsigned kinds = 0;
+  std::vector<const JobAck*> all;
+  for (const auto& ack : acks) {
+    kinds |= bit(ack.kind);
+    all.push_back(&ack);
+  }
+  const auto name = statement_name("ack_jobs_" + std::to_string(kinds), prefix_);
+  prepare(tx.conn(), name, ack_statement(table_, kinds));
+  const auto c = columns(all, kinds);
   std::vector<std::int64_t> written;
-  for (Write write : {&JobStore::complete_job, &JobStore::error_job, &JobStore::discard_job, &JobStore::snooze_job,
-                      &JobStore::cancel_job, &JobStore::release_job}) {
-    auto ids = (this->*write)(tx, acks);
-    written.insert(written.end(), ids.begin(), ids.end());
+  for (const auto& row :
+       tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts), text_array_literal(c.nodes),
+                        text_array_literal(c.uuids), text_array_literal(c.ats), text_array_literal(c.scheduled),
+                        text_array_literal(c.entries), int_array_literal(c.errors), int_array_literal(c.uncounted),
+                        int_array_literal(c.kinds))) {
+    written.push_back(row[0].as<std::int64_t>());
   }
   return written;
 }
 
 std::vector<std::int64_t> JobStore::ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const {
   if (acks.empty()) return {};
-  pqxx::work tx{conn};
-  auto written = write_acks(tx, acks);
-  tx.commit();
-  return written;
+  return autocommit([&] {
+    pqxx::nontransaction tx{conn};
+    return write_acks(tx, acks);
+  });
 }
 
 std::vector<AckStatus> JobStore::ack_status(pqxx::connection& conn, const std::vector<JobAck>& acks) const {
@@ -265,8 +256,8 @@ std::vector<AckStatus> JobStore::ack_status(pqxx::connection& conn, const std::v
           "FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::timestamp[], $6::timestamp[], $7::int[], "
           "$8::text[]) WITH ORDINALITY AS v(id, attempt, node, uuid, at, scheduled_at, errors, state, n) "
           "LEFT JOIN " + table_ + " AS o ON o.id = v.id ORDER BY v.n");
-  const auto c = columns(all);
-  pqxx::read_transaction tx{conn};
+  const auto c = columns(all, kAllKinds);
+  pqxx::nontransaction tx{conn};
   std::vector<AckStatus> statuses;
   for (const auto& row : tx.exec_prepared(name, bigint_array_literal(c.ids), int_array_literal(c.attempts),
                                           text_array_literal(c.nodes), text_array_literal(c.uuids),

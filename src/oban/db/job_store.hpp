@@ -1,7 +1,7 @@
 #pragma once
 // The engine statements a running node sends, named after the Basic engine callbacks they
-// mirror (oban-protocol.md section 3). Acks are batched: one statement per outcome kind
-// for many jobs, each row written exactly as Oban's per-job UPDATE writes it.
+// mirror (oban-protocol.md section 3). Acks are batched: one statement for many jobs of any
+// outcome kinds, each row written exactly as Oban's per-job UPDATE writes it.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,9 +68,10 @@ class JobStore {
   explicit JobStore(std::string prefix);
   const std::string& prefix() const { return prefix_; }
 
-  // Oban's fetch CTE in one transaction: available jobs of the queue (optionally of the given
-  // workers), by priority, scheduled_at, id, FOR UPDATE SKIP LOCKED, set executing. Returned
-  // in dispatch order.
+  // Oban's fetch CTE as one autocommit statement: available jobs of the queue (optionally of
+  // the given workers), by priority, scheduled_at, id, FOR UPDATE SKIP LOCKED, set executing.
+  // Returned in dispatch order. A lost connection throws an in_doubt error (see autocommit):
+  // the rows may be executing under [node, producer_uuid] without their answer.
   std::vector<Job> fetch_jobs(pqxx::connection& conn, const FetchRequest& request) const;
 
   // The rows `executing` under [node, producer_uuid] whose ids are not in `except`, in
@@ -78,18 +79,10 @@ class JobStore {
   std::vector<Job> owned_jobs(pqxx::transaction_base& tx, const std::string& queue, const std::string& node,
                               const std::string& producer_uuid, const std::vector<std::int64_t>& except) const;
 
-  // Each writes every ack of its kind in the list (others are skipped) in one statement,
-  // guarded (see JobAck), and returns the ids it changed.
-  std::vector<std::int64_t> complete_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  std::vector<std::int64_t> error_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  std::vector<std::int64_t> discard_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  std::vector<std::int64_t> snooze_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  std::vector<std::int64_t> cancel_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  std::vector<std::int64_t> release_job(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  // All of the above inside `tx`: at most one statement per outcome kind. Returns the ids
-  // written; the others were superseded (their rows moved on).
+  // Writes every ack in `tx` with one statement, whatever their kinds, each guarded (see
+  // JobAck). Returns the ids written; the others were superseded (their rows moved on).
   std::vector<std::int64_t> write_acks(pqxx::transaction_base& tx, const std::vector<JobAck>& acks) const;
-  // write_acks in a transaction of its own, committed.
+  // write_acks as one autocommit statement. A lost connection throws an in_doubt error.
   std::vector<std::int64_t> ack_jobs(pqxx::connection& conn, const std::vector<JobAck>& acks) const;
   // Each ack's row read back, in the order given.
   std::vector<AckStatus> ack_status(pqxx::connection& conn, const std::vector<JobAck>& acks) const;

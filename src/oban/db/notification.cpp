@@ -105,14 +105,18 @@ std::string decode_payload(std::string_view payload) {
   return std::string{payload};
 }
 
-void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel_name,
-            const std::vector<std::string>& json_payloads) {
-  if (json_payloads.empty()) return;
+std::string encoded_payloads(const std::vector<std::string>& json_payloads) {
   std::vector<std::string> encoded;
   encoded.reserve(json_payloads.size());
   for (const auto& payload : json_payloads) encoded.push_back(encode_payload(payload));
+  return json::string_array(encoded);
+}
+
+void notify(pqxx::transaction_base& tx, const std::string& prefix, const std::string& channel_name,
+            const std::vector<std::string>& json_payloads) {
+  if (json_payloads.empty()) return;
   tx.exec_params("SELECT pg_notify($1, payload) FROM json_array_elements_text($2::json) AS payload",
-                 channel(prefix, channel_name), json::string_array(encoded));
+                 channel(prefix, channel_name), encoded_payloads(json_payloads));
 }
 
 void notify(ConnectionPool& pool, const std::string& prefix, const std::string& channel_name,

@@ -19,6 +19,10 @@ std::string encode_payload(std::string_view json);
 // The JSON text inside a payload. Throws std::invalid_argument for bad base64 or gzip.
 std::string decode_payload(std::string_view payload);
 
+// The payloads encoded as Oban encodes them, as one JSON array of strings: what notify()
+// hands to pg_notify, one call per element.
+std::string encoded_payloads(const std::vector<std::string>& json_payloads);
+
 // Sends each payload (JSON, encoded as Oban encodes it) on "<prefix>.oban_<channel>", the
 // way Oban does: one pg_notify per payload in a single statement. Inside a transaction,
 // delivery waits for the commit.

@@ -49,6 +49,34 @@ std::string problems_text(const std::vector<std::string>& problems) {
   return out;
 }
 
+void add_queue(std::vector<std::string>& queues, const std::string& queue) {
+  if (std::find(queues.begin(), queues.end(), queue) == queues.end()) queues.push_back(queue);
+}
+
+// The distinct queues of the available results: the queues to wake.
+std::vector<std::string> available_queues(const std::vector<InsertResult>& results) {
+  std::vector<std::string> queues;
+  for (const auto& result : results) {
+    if (result.job.state == JobState::available) add_queue(queues, result.job.queue);
+  }
+  return queues;
+}
+
+// {"queue": q} per queue, as Oban's insert notifications.
+std::vector<std::string> insert_payloads(const std::vector<std::string>& queues) {
+  std::vector<std::string> payloads;
+  for (const auto& queue : queues) payloads.push_back(json::ObjectWriter{}.add("queue", queue).str());
+  return payloads;
+}
+
+std::vector<insert::PreparedJob> prepare_all(const std::vector<NewJob>& jobs, const std::string& prefix, Timestamp now,
+                                             int schema_version) {
+  std::vector<insert::PreparedJob> prepared;
+  prepared.reserve(jobs.size());
+  for (const auto& job : jobs) prepared.push_back(insert::prepare_job(job, prefix, now, schema_version));
+  return prepared;
+}
+
 // Every problem of every job, or nothing; throws before anything is written.
 void validate_all(const std::vector<NewJob>& jobs) {
   std::vector<std::string> problems;
@@ -75,7 +103,6 @@ InsertResult Inserter::insert(const NewJob& job) {
     span.add("id", result.job.id);
     span.add("conflict", result.conflict);
     span.stop();
-    notify_available({result});
     return result;
   } catch (const std::exception& error) {
     span.stop_with_error("error", db::redact_dsn(error.what()));
@@ -91,7 +118,6 @@ std::vector<InsertResult> Inserter::insert_all(const std::vector<NewJob>& jobs) 
     auto results = insert_with_retry(jobs, "engine:insert_all_jobs");
     span.add("conflicts", std::count_if(results.begin(), results.end(), [](const auto& r) { return r.conflict; }));
     span.stop();
-    notify_available(results);
     return results;
   } catch (const std::exception& error) {
     span.stop_with_error("error", db::redact_dsn(error.what()));
@@ -103,12 +129,33 @@ std::vector<InsertResult> Inserter::insert_with_retry(const std::vector<NewJob>&
   for (int attempt = 1;; ++attempt) {
     try {
       auto lease = pool_.acquire();
+      const auto prepared = prepare_all(jobs, prefix_, clock_.now(), schema_version_);
+      const bool any_unique = std::any_of(prepared.begin(), prepared.end(), [](const auto& job) { return job.unique; });
+      if (!any_unique) {
+        // Every job is inserted: one autocommit statement, its notifications included.
+        std::vector<const insert::PreparedJob*> rows;
+        std::vector<std::string> queues;
+        for (const auto& job : prepared) {
+          rows.push_back(&job);
+          if (job.state == JobState::available) add_queue(queues, job.queue);
+        }
+        return db::autocommit([&] {
+          pqxx::nontransaction tx{*lease};
+          std::vector<InsertResult> results;
+          for (auto& row : db::insert_jobs(tx, prefix_, rows, insert_payloads(queues))) {
+            results.push_back(InsertResult{std::move(row), false});
+          }
+          return results;
+        });
+      }
       pqxx::work tx{*lease};
-      auto results = insert_in(tx, jobs);
+      auto results = insert::insert_batch(tx, prefix_, prepared);
+      db::notify(tx, prefix_, "insert", insert_payloads(available_queues(results)));
       tx.commit();
       return results;
     } catch (const std::exception& error) {
-      // Oban's Repo.transaction retries the same way; nothing was committed.
+      // Oban's Repo.transaction retries the same way; nothing was committed. (A statement
+      // whose answer was lost is in doubt, not transient: the caller hears of it.)
       if (attempt >= kAttempts || !db::is_transient(error)) throw;
       telemetry::emit(std::string{operation} + ":retry", telemetry::Level::warning,
                       {{"prefix", prefix_}, {"attempt", attempt}, {"error", db::redact_dsn(error.what())}});
@@ -133,26 +180,16 @@ std::vector<InsertResult> Inserter::insert_all(pqxx::transaction_base& tx, const
 }
 
 std::vector<InsertResult> Inserter::insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs) {
-  const Timestamp now = clock_.now();
-  std::vector<insert::PreparedJob> prepared;
-  prepared.reserve(jobs.size());
-  for (const auto& job : jobs) prepared.push_back(insert::prepare_job(job, prefix_, now, schema_version_));
-  return insert::insert_batch(tx, prefix_, prepared);
+  return insert::insert_batch(tx, prefix_, prepare_all(jobs, prefix_, clock_.now(), schema_version_));
 }
 
 void Inserter::notify_available(const std::vector<InsertResult>& results) {
-  std::vector<std::string> queues;
-  for (const auto& result : results) {
-    if (result.job.state != JobState::available) continue;
-    if (std::find(queues.begin(), queues.end(), result.job.queue) == queues.end()) queues.push_back(result.job.queue);
-  }
+  const auto queues = available_queues(results);
   if (queues.empty()) return;
-  std::vector<std::string> payloads;
-  for (const auto& queue : queues) payloads.push_back(json::ObjectWriter{}.add("queue", queue).str());
   try {
     auto lease = pool_.acquire();
     pqxx::work tx{*lease};
-    db::notify(tx, prefix_, "insert", payloads);
+    db::notify(tx, prefix_, "insert", insert_payloads(queues));
     tx.commit();
   } catch (const std::exception& error) {
     // Like Oban, a failed wake-up is not an insert failure: the jobs are committed and the

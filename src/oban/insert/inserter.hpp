@@ -22,12 +22,13 @@ class Inserter {
 
   // Each insert is reported as Oban's engine span: "engine:insert_job" for insert(),
   // "engine:insert_all_jobs" for both insert_all()s.
-  // One job in its own transaction; NOTIFY insert after commit when the job is available.
+  // One job, with NOTIFY insert when it is available, the wake-up delivered with its commit:
+  // one autocommit statement, or one transaction for a unique job (lock, check, insert).
   // Throws std::invalid_argument listing every problem of an invalid job.
   InsertResult insert(const NewJob& job);
 
   // Many jobs with per-job semantics (uniqueness included, also among the batch itself),
-  // in one transaction and a few statements, then the insert notifications.
+  // in a few statements, the insert notifications sent with them (as insert()).
   std::vector<InsertResult> insert_all(const std::vector<NewJob>& jobs);
 
   // The same inside the caller's transaction. Sends no notifications: call
@@ -40,8 +41,8 @@ class Inserter {
   const std::string& prefix() const { return prefix_; }
 
  private:
-  // One transaction per attempt, retried on transient errors; `operation` names the span
-  // whose ":retry" events report each retried attempt.
+  // One statement or transaction per attempt, retried on transient errors; `operation`
+  // names the span whose ":retry" events report each retried attempt.
   std::vector<InsertResult> insert_with_retry(const std::vector<NewJob>& jobs, const char* operation);
   std::vector<InsertResult> insert_in(pqxx::transaction_base& tx, const std::vector<NewJob>& jobs);  // validated already
 

@@ -14,44 +14,33 @@ bool has_field(const UniqueOptions& options, UniqueField field) {
 
 bool is_empty_object(const std::string& text) { return json::JsonObject::parse(text).keys().empty(); }
 
-// The new job's map with its top-level keys filtered to `keys` (Elixir's Map.take after
-// stringifying the keys). Values are copied as written; jsonb normalizes them.
-std::string filter_keys(const std::string& text, const std::vector<std::string>& keys) {
-  const auto object = json::JsonObject::parse(text);
-  json::ObjectWriter writer;
-  for (const auto& key : object.keys()) {
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
-    writer.add_raw(key, *object.raw(key));
-  }
-  return writer.str();
-}
-
-// The smallest top-level key whose value is a scalar: containment (and equality) of
-// objects requires that value to be jsonb-equal in the row. "" when there is none.
-std::string probe_key(const std::string& text) {
-  const auto object = json::JsonObject::parse(text);
-  auto keys = object.keys();
-  std::sort(keys.begin(), keys.end());
-  for (const auto& key : keys) {
-    const auto raw = object.raw(key);
-    if (raw && !raw->empty() && raw->front() != '{' && raw->front() != '[') return key;
-  }
-  return "";
-}
-
-// Decides how a map field takes part, and with which value.
+// Decides how a map field takes part, with which value (the map's top-level keys filtered
+// to `keys`, as Elixir's Map.take after stringifying them; values copied as written, jsonb
+// normalizes them), and its probe: the smallest top-level key of that value holding a
+// scalar, which a matching row must hold jsonb-equal ("" when there is none). One parse.
 void plan_map(const UniqueOptions& options, UniqueField field, const std::string& value, MapMatch& mode,
-              std::string& compared) {
+              std::string& compared, std::string& probe) {
   if (!has_field(options, field)) return;
-  compared = options.keys.empty() ? value : filter_keys(value, options.keys);
-  if (is_empty_object(compared)) {
+  const auto object = json::JsonObject::parse(value);
+  const bool filtered = !options.keys.empty();
+  json::ObjectWriter writer;
+  bool any = false;
+  for (const auto& key : object.keys()) {  // sorted
+    if (filtered && std::find(options.keys.begin(), options.keys.end(), key) == options.keys.end()) continue;
+    const auto raw = *object.raw(key);
+    if (filtered) writer.add_raw(key, raw);
+    if (probe.empty() && !raw.empty() && raw.front() != '{' && raw.front() != '[') probe = key;
+    any = true;
+  }
+  if (!any) {
     mode = MapMatch::empty;
     compared = "{}";
-  } else {
-    mode = options.keys.empty() ? MapMatch::equal : MapMatch::contain;
+    probe.clear();
+    return;
   }
+  compared = filtered ? writer.str() : value;
+  mode = filtered ? MapMatch::contain : MapMatch::equal;
 }
-
 
 }  // namespace
 
@@ -76,10 +65,8 @@ PreparedJob prepare_job(const NewJob& job, const std::string& prefix, Timestamp 
   UniqueCheck check;
   check.by_queue = has_field(options, UniqueField::queue);
   check.by_worker = has_field(options, UniqueField::worker);
-  plan_map(options, UniqueField::args, job.args, check.args, check.args_value);
-  plan_map(options, UniqueField::meta, job.meta, check.meta, check.meta_value);
-  if (check.args == MapMatch::equal || check.args == MapMatch::contain) check.args_probe = probe_key(check.args_value);
-  if (check.meta == MapMatch::equal || check.meta == MapMatch::contain) check.meta_probe = probe_key(check.meta_value);
+  plan_map(options, UniqueField::args, job.args, check.args, check.args_value, check.args_probe);
+  plan_map(options, UniqueField::meta, job.meta, check.meta, check.meta_value, check.meta_probe);
   for (auto state : options.states) {
     // Schemas before V14 have no `suspended` in the enum; comparing with it would fail.
     if (state == JobState::suspended && schema_version < 14) continue;

@@ -47,7 +47,13 @@ std::vector<db::JobAck> acks_of(const Pendings& batch) {
 }  // namespace
 
 Completer::Completer(db::ConnectionPool& pool, const db::JobStore& store, CompleterOptions options)
-    : pool_(pool), store_(store), options_(options), loop_("completer", [this] { return step(); }) {}
+    : pool_(pool), store_(store), options_(options), busy_(std::max<std::size_t>(options_.writers, 1), false) {
+  for (std::size_t i = 0; i < busy_.size(); ++i) {
+    // "completer", "completer:2", ...: each writer's own name in the node's liveness check.
+    const std::string name = i == 0 ? "completer" : "completer:" + std::to_string(i + 1);
+    loops_.push_back(std::make_unique<core::TimerLoop>(name, [this, i] { return step(i); }));
+  }
+}
 
 Completer::~Completer() { stop(SteadyClock::now()); }
 
@@ -56,19 +62,30 @@ void Completer::start() {
     std::lock_guard lock{mutex_};
     stopping_ = false;
   }
-  loop_.start();
+  for (auto& loop : loops_) loop->start();
 }
 
 void Completer::submit(db::JobAck ack, std::function<void()> on_written) {
-  bool wake = false;
+  core::TimerLoop* wake = nullptr;
   {
     std::lock_guard lock{mutex_};
-    // Wake the loop only where it waits for this: the first ack of a batch (it sleeps while
-    // there are none) and a full batch (it stops gathering).
-    wake = queue_.empty() || queue_.size() + 1 >= options_.max_batch;
+    // Wake a writer only where one waits for this: the first ack of a batch (they sleep
+    // while there are none) and a full batch (it stops gathering). A busy writer looks at
+    // the queue again as soon as its write ends, so an idle one is woken.
+    if (queue_.empty() || queue_.size() + 1 >= options_.max_batch) {
+      for (std::size_t i = 0; i < busy_.size() && !wake; ++i) {
+        if (!busy_[i]) wake = loops_[i].get();
+      }
+    }
     queue_.push_back({std::move(ack), std::move(on_written), SteadyClock::now(), {}, {}});
   }
-  if (wake) loop_.wake();
+  if (wake) wake->wake();
+}
+
+std::vector<core::LoopHealth> Completer::health() const {
+  std::vector<core::LoopHealth> health;
+  for (const auto& loop : loops_) health.push_back(loop->health());
+  return health;
 }
 
 std::size_t Completer::pending() const {
@@ -81,8 +98,9 @@ std::size_t Completer::held() const {
   return held_.size() + retrying_;
 }
 
-SteadyClock::duration Completer::step() {
+SteadyClock::duration Completer::step(std::size_t writer) {
   std::vector<Pending> batch;
+  std::size_t retried = 0;
   {
     std::lock_guard lock{mutex_};
     const auto now = SteadyClock::now();
@@ -101,7 +119,7 @@ SteadyClock::duration Completer::step() {
       if (it->retry_at <= now) {
         batch.push_back(std::move(*it));
         it = held_.erase(it);
-        ++retrying_;
+        ++retried;
       } else {
         ++it;
       }
@@ -111,8 +129,11 @@ SteadyClock::duration Completer::step() {
       for (const auto& held : held_) next = std::min(next, held.retry_at);
       return std::max(SteadyClock::duration{std::chrono::microseconds{100}}, next - now);
     }
-    writing_ = batch.size();
+    writing_ += batch.size();
+    retrying_ += retried;
+    busy_[writer] = true;
   }
+  const std::size_t written = batch.size();
 
   Written out;
   write(std::move(batch), out);
@@ -126,8 +147,9 @@ SteadyClock::duration Completer::step() {
     }
   }
   std::lock_guard lock{mutex_};
-  writing_ = 0;
-  retrying_ = 0;
+  writing_ -= written;
+  retrying_ -= retried;
+  busy_[writer] = false;
   hold(std::move(out.failed), out.error);
   settled_.notify_all();
   if (!queue_.empty()) return SteadyClock::duration::zero();
@@ -236,12 +258,12 @@ void Completer::stop(SteadyClock::time_point deadline) noexcept {
     // Held acks are due now: the last chance to write them comes before the deadline.
     for (auto& held : held_) held.retry_at = std::min(held.retry_at, SteadyClock::now());
   }
-  if (loop_.running()) {
-    loop_.wake();
+  if (loops_.front()->running()) {
+    for (auto& loop : loops_) loop->wake();
     std::unique_lock lock{mutex_};
     settled_.wait_until(lock, deadline_, [&] { return queue_.empty() && held_.empty() && writing_ == 0; });
   }
-  loop_.stop();  // waits for a write in progress (bounded by the pool's timeouts)
+  for (auto& loop : loops_) loop->stop();  // each waits for its write in progress (bounded by the pool's timeouts)
   std::lock_guard lock{mutex_};
   if (!queue_.empty() || !held_.empty()) {
     Value::Array ids;

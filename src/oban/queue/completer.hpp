@@ -1,11 +1,14 @@
 #pragma once
-// Gathers the acks of every producer and writes them in batches: one transaction, at most
-// one statement per outcome kind. No ack is ever dropped:
+// Gathers the acks of every producer and writes them in batches, each one autocommit
+// statement (whatever its outcome kinds), up to `writers` batches at once, each on its own
+// pooled connection. Their order does not matter: each ack is guarded, so it lands only on
+// the run it belongs to. No ack is ever dropped:
 // - a write that fails for want of a connection, or that the database refuses as a whole
 //   for now (read-only, out of space, a timeout), is retried with backoff;
 // - a batch refused for its data is split until the refused acks stand alone, so one
 //   poison ack holds back no other; a refused ack is retried with backoff;
-// - a write whose COMMIT was lost is resolved by reading its rows back.
+// - a write whose answer was lost (the connection went while it ran: it may have
+//   committed) is resolved by reading its rows back.
 // Until an ack lands it is "held": held() says how many, and "completer:held" /
 // "completer:released" report the count leaving and returning to 0. Acks are guarded
 // (db::JobAck), so a retry never applies one twice. Each ack's callback runs once it is
@@ -16,6 +19,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -29,6 +33,7 @@ namespace oban::queue {
 struct CompleterOptions {
   std::chrono::milliseconds batch_window{2};      // how long to gather acks after the first arrives
   std::size_t max_batch = 1000;                   // acks per write at most
+  std::size_t writers = 3;                        // writes in flight at once (each holds a pooled connection)
   std::chrono::milliseconds first_retry{50};      // backoff after a failed write, doubling...
   std::chrono::milliseconds max_retry{5000};      // ...up to this
 };
@@ -49,7 +54,7 @@ class Completer {
   void stop() noexcept { stop(std::chrono::steady_clock::now() + std::chrono::seconds{5}); }
   std::size_t pending() const;  // acks not resolved yet: queued, being written or held
   std::size_t held() const;     // acks whose write failed and that wait for a retry
-  core::LoopHealth health() const { return loop_.health(); }  // for the node's liveness check
+  std::vector<core::LoopHealth> health() const;  // each writer's, for the node's liveness check
 
  private:
   struct Pending {
@@ -64,7 +69,7 @@ class Completer {
     std::vector<Pending> failed;    // to hold and retry
     std::string error;              // why the last failure failed
   };
-  std::chrono::steady_clock::duration step();
+  std::chrono::steady_clock::duration step(std::size_t writer);
   void write(std::vector<Pending> batch, Written& out);
   void resolve_in_doubt(std::vector<Pending> batch, Written& out);
   void hold(std::vector<Pending> failed, const std::string& error);  // called with mutex_ held
@@ -77,12 +82,14 @@ class Completer {
   std::condition_variable settled_;  // notified after each write, for stop()
   std::deque<Pending> queue_;        // new acks, oldest first
   std::vector<Pending> held_;        // failed acks waiting to be retried
-  std::size_t writing_ = 0;          // acks in the write in progress...
+  std::size_t writing_ = 0;          // acks in the writes in progress...
   std::size_t retrying_ = 0;         // ...of which held ones, retried
+  std::vector<bool> busy_;           // per writer: writing now
   bool holding_ = false;             // "completer:held" reported, "completer:released" not yet
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_{};
-  core::TimerLoop loop_;  // last: its thread stops before the members it uses go
+  // Last: their threads stop before the members they use go.
+  std::vector<std::unique_ptr<core::TimerLoop>> loops_;
 };
 
 }  // namespace oban::queue

@@ -13,10 +13,12 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// Oban's dispatch cooldown: wakeups within this window share one fetch.
-constexpr milliseconds kDispatchCooldown{5};
 constexpr milliseconds kFirstFetchRetry{100};
 constexpr milliseconds kMaxFetchRetry{5000};
+
+SteadyClock::duration fetch_backoff(int failures) {
+  return std::min<SteadyClock::duration>(kFirstFetchRetry * (1 << std::min(failures - 1, 10)), kMaxFetchRetry);
+}
 
 }  // namespace
 
@@ -48,22 +50,39 @@ Producer::Producer(ProducerConfig config, std::shared_ptr<db::ConnectionPool> po
       threads_(threads),
       clock_(clock),
       limit_(config_.limit),
-      paused_(config_.paused),
-      loop_("producer:" + config_.queue, [this] { return step(); }) {
+      paused_(config_.paused) {
   if (config_.uuid.empty()) config_.uuid = random_uuid();
   started_at_ = updated_at_ = clock_.now();
+  // "producer:<queue>" and "producer:<queue>:2": each lane's own name in the liveness check.
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    const std::string name = "producer:" + config_.queue + (lane == 0 ? "" : ":" + std::to_string(lane + 1));
+    lanes_[lane] = std::make_unique<core::TimerLoop>(name, [this, lane] { return step(lane); });
+  }
 }
 
 Producer::~Producer() { stop(milliseconds{0}); }
 
-void Producer::start() { loop_.start(); }
+void Producer::start() {
+  for (auto& lane : lanes_) lane->start();
+}
 
 void Producer::wake() {
-  {
-    std::lock_guard lock{mutex_};
-    wake_ = true;
+  std::unique_lock lock{mutex_};
+  wanted_ = true;
+  wake_lane(lock);
+}
+
+void Producer::wake_lane(std::unique_lock<std::mutex>& lock) {
+  // Only when a fetch could start now: anything else that would make one due (a slot
+  // freed, a fetch ended, the cooldown or backoff passed) wakes or times a lane itself.
+  core::TimerLoop* idle = nullptr;
+  if (fetch_demand(SteadyClock::now()) > 0) {
+    for (std::size_t lane = 0; lane < kLanes && !idle; ++lane) {
+      if (!lane_busy_[lane]) idle = lanes_[lane].get();
+    }
   }
-  loop_.wake();
+  lock.unlock();
+  if (idle) idle->wake();
 }
 
 void Producer::pause() {
@@ -77,25 +96,25 @@ void Producer::pause() {
 
 void Producer::resume() {
   {
-    std::lock_guard lock{mutex_};
+    std::unique_lock lock{mutex_};
     paused_ = false;
-    wake_ = true;
+    wanted_ = true;
     updated_at_ = clock_.now();
+    wake_lane(lock);
   }
-  loop_.wake();
   telemetry::emit("queue:resume", telemetry::Level::info, {{"queue", config_.queue}, {"node", config_.node}});
 }
 
 void Producer::scale(int limit, bool local_only) {
   if (limit <= 0) return;
   {
-    std::lock_guard lock{mutex_};
+    std::unique_lock lock{mutex_};
     limit_ = limit;
     local_only_ = local_only_ || local_only;
-    wake_ = true;
+    wanted_ = true;
     updated_at_ = clock_.now();
+    wake_lane(lock);
   }
-  loop_.wake();
   telemetry::emit("queue:scale", telemetry::Level::info,
                   {{"queue", config_.queue}, {"node", config_.node}, {"limit", limit}});
 }
@@ -143,9 +162,20 @@ std::uint64_t Producer::fetches() const {
   return fetches_;
 }
 
+std::uint64_t Producer::overlapped_fetches() const {
+  std::lock_guard lock{mutex_};
+  return overlapped_fetches_;
+}
+
 bool Producer::fetching() const {
   std::lock_guard lock{mutex_};
-  return fetching_;
+  return in_flight_ > 0;
+}
+
+std::vector<core::LoopHealth> Producer::health() const {
+  std::vector<core::LoopHealth> health;
+  for (const auto& lane : lanes_) health.push_back(lane->health());
+  return health;
 }
 
 std::size_t Producer::stragglers() const { return stragglers_->load(); }
@@ -169,41 +199,62 @@ ProducerCheck Producer::check() const {
 }
 
 int Producer::demand() const {
-  // Slots for performs, and room under the bound on rows held executing.
+  // Slots for performs, and room under the bound on rows held executing, less what the
+  // fetches in flight asked for: whatever they bring fits.
   const int held = static_cast<int>(slots_.size());
-  return std::max(0, std::min(limit_ - performing_, max_held(limit_) - held));
+  return std::max(0, std::min(limit_ - performing_, max_held(limit_) - held) - reserved_);
 }
 
-SteadyClock::duration Producer::step() {
+int Producer::fetch_demand(SteadyClock::time_point now) const {
+  if (draining_ || paused_ || finished_ || reconcile_ || !wanted_ || now < retry_at_ || in_flight_ >= static_cast<int>(kLanes)) return 0;
+  const int wanted = demand();
+  if (wanted == 0) return 0;
+  // The cooldown only where waiting can make the fetch bigger: while jobs wait (the last
+  // fetch came back full) and the demand is still small. After a short fetch the queue
+  // was empty, so the next insert or freed slot fetches at once.
+  const bool big_enough = wanted >= std::max(1, limit_ / 2);
+  if (in_flight_ > 0) return backlog_ && big_enough ? wanted : 0;  // a second fetch only into a backlog
+  if (!backlog_ || big_enough || now >= last_fetch_end_ + config_.dispatch_cooldown) return wanted;
+  return 0;
+}
+
+SteadyClock::duration Producer::step(std::size_t lane) {
   expire_timeouts();
   std::unique_lock lock{mutex_};
   if (finished_) return std::chrono::seconds{60};
   auto now = SteadyClock::now();
-  if (!draining_ && reconcile_ && now >= next_fetch_) {
-    reconcile(lock, !paused_);
+  if (now >= next_poll_) {
+    wanted_ = true;
+    next_poll_ = now + config_.poll_interval;
+  }
+  if (!draining_ && reconcile_ && in_flight_ == 0 && now >= retry_at_) {
+    reconcile(lock, lane, !paused_);
     now = SteadyClock::now();
   }
-  const bool poll_due = now >= next_poll_;
-  if ((wake_ || poll_due) && now >= next_fetch_ && !reconcile_) {
-    wake_ = false;
-    if (poll_due) next_poll_ = now + config_.poll_interval;
-    const int wanted = demand();
-    if (!draining_ && !paused_ && wanted > 0) {
-      fetch(lock, wanted);
-      now = SteadyClock::now();
-    }
+  if (const int wanted = fetch_demand(now); wanted > 0) {
+    fetch(lock, lane, wanted);
+    now = SteadyClock::now();
   }
-  // The next round: the poll (or at once when woken), never before the cooldown or backoff
-  // allows, and any worker timeout that falls due earlier.
-  const bool due_now = !draining_ && (wake_ || reconcile_);
-  auto next = std::max(due_now ? now : next_poll_, next_fetch_);
+  // The next round: at once when a fetch is due (after this lane's own, another may be),
+  // else when the cooldown or backoff ends if one is wanted, the poll, and any worker
+  // timeout that falls due earlier. Freed slots and wakes come as wake_lane().
+  if (fetch_demand(now) > 0) return SteadyClock::duration::zero();
+  auto next = next_poll_;
+  if (reconcile_ && !draining_ && in_flight_ == 0) {
+    next = std::min(next, std::max(now, retry_at_));
+  } else if (wanted_ && now < retry_at_) {
+    next = std::min(next, retry_at_);
+  } else if (wanted_ && !draining_ && !paused_ && !reconcile_ && in_flight_ == 0 && backlog_ && demand() > 0 &&
+             now < last_fetch_end_ + config_.dispatch_cooldown) {
+    next = std::min(next, last_fetch_end_ + config_.dispatch_cooldown);  // the cooldown holds back a small fetch
+  }
   for (const auto& [id, slot] : slots_) {
     if (!slot.returned && !slot.timed_out && slot.run->deadline) next = std::min(next, *slot.run->deadline);
   }
   return std::max(SteadyClock::duration::zero(), next - now);
 }
 
-void Producer::fetch(std::unique_lock<std::mutex>& lock, int wanted) {
+void Producer::fetch(std::unique_lock<std::mutex>& lock, std::size_t lane, int wanted) {
   db::FetchRequest request;
   request.queue = config_.queue;
   request.demand = wanted;
@@ -211,9 +262,12 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock, int wanted) {
   request.producer_uuid = config_.uuid;
   if (config_.only_registered_workers) request.workers = registry_.names();
   ++fetches_;
-  fetching_ = true;
+  if (in_flight_ > 0) ++overlapped_fetches_;
+  ++in_flight_;
+  reserved_ += wanted;
+  wanted_ = false;
+  lane_busy_[lane] = true;
   lock.unlock();
-  const auto started = SteadyClock::now();
   std::vector<Job> jobs;
   std::optional<db::ErrorClass> failure;
   {
@@ -228,28 +282,43 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock, int wanted) {
       span.stop_with_error("error", db::redact_secrets(e.what(), pool_->dsn()));
     }
   }
+  // Made before the lock: what a run needs (its worker, its timeout) is the worker's code.
+  std::vector<std::shared_ptr<JobRun>> runs;
+  runs.reserve(jobs.size());
+  for (auto& job : jobs) runs.push_back(make_run(std::move(job)));
   lock.lock();
-  fetching_ = false;
-  changed_.notify_all();
+  reserved_ -= wanted;
+  last_fetch_end_ = SteadyClock::now();
   if (failure) {
+    lane_busy_[lane] = false;
+    --in_flight_;
+    changed_.notify_all();
     ++failures_;
-    // A lost connection or COMMIT may have left rows executing under our uuid: read back.
+    wanted_ = true;  // tried again after the backoff
+    // A lost connection may have left rows executing under our uuid: read back.
     if (*failure == db::ErrorClass::in_doubt || *failure == db::ErrorClass::connection) reconcile_ = true;
-    next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
+    retry_at_ = last_fetch_end_ + fetch_backoff(failures_);
     return;
   }
   failures_ = 0;
-  // At most one fetch per cooldown, counted from the fetch's start, so a fetch that itself
-  // took longer (a commit with fsync) is not followed by a further wait.
-  next_fetch_ = started + kDispatchCooldown;
-  // Fetched before stop() but back after it began: never started, so given back.
-  adopt(std::move(jobs), !draining_);
+  // Full: more jobs are likely waiting, so fetch again as soon as the demand allows.
+  backlog_ = static_cast<int>(runs.size()) == wanted;
+  if (backlog_) wanted_ = true;
+  // Fetched before stop() but back after it began: never started, so given back. Still
+  // counted in flight while they start, so stop() waits for them.
+  start(lock, std::move(runs), !draining_);
+  lane_busy_[lane] = false;
+  --in_flight_;
+  changed_.notify_all();
 }
 
-void Producer::reconcile(std::unique_lock<std::mutex>& lock, bool run_them) {
+void Producer::reconcile(std::unique_lock<std::mutex>& lock, std::size_t lane, bool run_them) {
+  // Alone: a fetch in flight would show its rows as ours but unknown.
   std::vector<std::int64_t> known;
   known.reserve(slots_.size());
   for (const auto& [id, slot] : slots_) known.push_back(id);
+  ++in_flight_;
+  lane_busy_[lane] = true;
   lock.unlock();
   std::vector<Job> owned;
   bool ok = true;
@@ -264,25 +333,33 @@ void Producer::reconcile(std::unique_lock<std::mutex>& lock, bool run_them) {
                      {"error", db::redact_secrets(e.what(), pool_->dsn())}});
   }
   lock.lock();
+  const auto done = [&] {
+    --in_flight_;
+    lane_busy_[lane] = false;
+    changed_.notify_all();
+  };
   if (!ok) {
     ++failures_;
-    next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
+    retry_at_ = SteadyClock::now() + fetch_backoff(failures_);
+    done();
     return;
   }
   reconcile_ = false;
-  if (owned.empty()) return;
+  wanted_ = true;
   // They were fetched for a demand we had; run what fits the demand we have now and give
   // the rest back, so the limit holds.
-  const auto fits = static_cast<std::size_t>(run_them && !draining_ ? demand() : 0);
-  std::vector<Job> released(owned.begin() + static_cast<std::ptrdiff_t>(std::min(fits, owned.size())), owned.end());
-  owned.resize(std::min(fits, owned.size()));
-  telemetry::emit("producer:reconciled", telemetry::Level::warning,
-                  {{"queue", config_.queue}, {"node", config_.node},
-                   {"adopted", static_cast<std::int64_t>(owned.size())},
-                   {"released", static_cast<std::int64_t>(released.size())}},
-                  {}, "jobs this producer fetched without seeing the answer were found executing");
-  adopt(std::move(owned), true);
-  adopt(std::move(released), false);
+  const auto fits = std::min(static_cast<std::size_t>(run_them && !draining_ ? demand() : 0), owned.size());
+  if (!owned.empty()) {
+    telemetry::emit("producer:reconciled", telemetry::Level::warning,
+                    {{"queue", config_.queue}, {"node", config_.node}, {"adopted", static_cast<std::int64_t>(fits)},
+                     {"released", static_cast<std::int64_t>(owned.size() - fits)}},
+                    {}, "jobs this producer fetched without seeing the answer were found executing");
+  }
+  std::vector<std::shared_ptr<JobRun>> adopted, released;
+  for (std::size_t i = 0; i < owned.size(); ++i) (i < fits ? adopted : released).push_back(make_run(std::move(owned[i])));
+  start(lock, std::move(released), false);
+  start(lock, std::move(adopted), true);
+  done();
 }
 
 std::shared_ptr<JobRun> Producer::make_run(Job job) const {
@@ -299,25 +376,51 @@ std::shared_ptr<JobRun> Producer::make_run(Job job) const {
   return run;
 }
 
-void Producer::adopt(std::vector<Job> jobs, bool run_them) {
-  for (auto& job : jobs) {
-    auto run = make_run(std::move(job));
+void Producer::start(std::unique_lock<std::mutex>& lock, std::vector<std::shared_ptr<JobRun>> runs, bool run_them) {
+  for (const auto& run : runs) {
     auto& slot = slots_[run->job.id];
     slot.run = run;
     if (run_them) {
       ++performing_;
-      launch(run);
     } else {
       slot.returned = true;
       run->decided = JobRun::Decider::shutdown;
       release(run);
     }
   }
+  if (!run_them || runs.empty()) return;
+  // Handed to threads without the lock: a quick job may end before the last one starts.
+  lock.unlock();
+  std::vector<std::shared_ptr<JobRun>> refused;
+  for (const auto& run : runs) {
+    if (!launch(run)) refused.push_back(run);
+  }
+  // No thread to run them: given back untouched, unless a pkill or timeout decided their
+  // ack meanwhile.
+  for (const auto& run : refused) {
+    std::lock_guard run_lock{run->mutex};
+    if (run->decided != JobRun::Decider::none) continue;
+    run->decided = JobRun::Decider::shutdown;
+    release(run);
+  }
+  lock.lock();
+  if (refused.empty()) return;
+  for (const auto& run : refused) {
+    auto found = slots_.find(run->job.id);
+    if (found == slots_.end()) continue;
+    found->second.returned = true;
+    --performing_;
+    if (found->second.acked) slots_.erase(found);
+  }
+  // ...and back off as after a failed fetch.
+  ++failures_;
+  retry_at_ = SteadyClock::now() + fetch_backoff(failures_);
+  changed_.notify_all();
 }
 
-void Producer::launch(const std::shared_ptr<JobRun>& run) {
+bool Producer::launch(const std::shared_ptr<JobRun>& run) {
   auto transaction = std::make_shared<JobTransaction>(run, store_, pool_, clock_);
-  const bool started = threads_.submit([this, run, transaction, stragglers = stragglers_, node = config_.node] {
+  return threads_.submit([this, run, transaction, stragglers = stragglers_, node = config_.node] {
     emit_job_start(run->job, node);
     const Execution execution = Executor::run(run->job, run->worker, run->stop.get_token(), transaction.get());
     std::lock_guard run_lock{run->mutex};
@@ -327,15 +430,6 @@ void Producer::launch(const std::shared_ptr<JobRun>& run) {
     }
     performed(run, execution);
   });
-  if (started) return;
-  // No thread to run it: give it back untouched, and back off as after a failed fetch.
-  auto& slot = slots_[run->job.id];
-  slot.returned = true;
-  --performing_;
-  run->decided = JobRun::Decider::shutdown;
-  release(run);
-  ++failures_;
-  next_fetch_ = SteadyClock::now() + std::min(kFirstFetchRetry * (1 << std::min(failures_ - 1, 10)), kMaxFetchRetry);
 }
 
 void Producer::submit(const std::shared_ptr<JobRun>& run, const Execution& execution) {
@@ -375,33 +469,31 @@ void Producer::performed(const std::shared_ptr<JobRun>& run, const Execution& ex
                  SteadyClock::now() - run->started);
     acked_now = true;
   }
-  {
-    std::lock_guard lock{mutex_};
-    auto found = slots_.find(run->job.id);
-    if (found != slots_.end()) {
-      found->second.returned = true;
-      found->second.acked = found->second.acked || acked_now;
-      --performing_;
-      if (found->second.acked) slots_.erase(found);
-    }
-    wake_ = true;
+  std::unique_lock lock{mutex_};
+  auto found = slots_.find(run->job.id);
+  if (found != slots_.end()) {
+    found->second.returned = true;
+    found->second.acked = found->second.acked || acked_now;
+    --performing_;
+    if (found->second.acked) slots_.erase(found);
   }
+  // A slot is free: worth a fetch if jobs wait. After a short fetch the queue was empty,
+  // and new jobs announce themselves (an insert notification, the poll).
+  if (backlog_) wanted_ = true;
   changed_.notify_all();
-  loop_.wake();
+  wake_lane(lock);
 }
 
 void Producer::acked(std::int64_t id) {
-  {
-    std::lock_guard lock{mutex_};
-    auto found = slots_.find(id);
-    if (found != slots_.end()) {
-      found->second.acked = true;
-      if (found->second.returned) slots_.erase(found);
-    }
-    wake_ = true;
+  std::unique_lock lock{mutex_};
+  auto found = slots_.find(id);
+  if (found != slots_.end()) {
+    found->second.acked = true;
+    if (found->second.returned) slots_.erase(found);
   }
+  if (backlog_) wanted_ = true;  // room under the held bound, as above
   changed_.notify_all();
-  loop_.wake();
+  wake_lane(lock);
 }
 
 std::vector<std::shared_ptr<JobRun>> Producer::performing_runs() const {
@@ -440,7 +532,7 @@ void Producer::begin_stop() noexcept {
     paused_ = true;  // as Oban's shutdown: the check shows it paused, with shutdown_started_at
     shutdown_started_at_ = clock_.now();
   }
-  loop_.wake();
+  for (auto& lane : lanes_) lane->wake();
 }
 
 void Producer::await_grace(SteadyClock::time_point grace) noexcept {
@@ -448,8 +540,8 @@ void Producer::await_grace(SteadyClock::time_point grace) noexcept {
   const auto began = SteadyClock::now();
   std::unique_lock lock{mutex_};
   if (graced_) return;
-  // A fetch in flight lands first (its jobs are released), so nothing starts after this.
-  changed_.wait(lock, [&] { return !fetching_; });
+  // Fetches in flight land first (their jobs are released), so nothing starts after this.
+  changed_.wait(lock, [&] { return in_flight_ == 0; });
   changed_.wait_until(lock, grace, [&] { return slots_.empty(); });
   graced_ = true;
   Value::Array orphaned;
@@ -496,10 +588,10 @@ std::size_t Producer::finish_stop(SteadyClock::time_point hard) noexcept {
   }
   lock.lock();
   // A fetch that may have committed unseen: give back whatever it left under our uuid.
-  if (reconcile_) reconcile(lock, false);
+  if (reconcile_) reconcile(lock, 0, false);
   finished_ = true;
   lock.unlock();
-  loop_.stop();
+  for (auto& lane : lanes_) lane->stop();
   if (!given_up.empty()) {
     telemetry::emit("queue:released", telemetry::Level::warning,
                     {{"queue", config_.queue}, {"node", config_.node}, {"job_ids", std::move(given_up)}},

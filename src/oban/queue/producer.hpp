@@ -3,9 +3,17 @@
 // freed, a signal, or the poll timer), runs them on the thread pool and hands their
 // outcomes to the completer. No transaction stays open while a job runs.
 //
+// Fetching: each fetch is one autocommit statement. Oban's dispatch cooldown is kept where
+// waiting can make a fetch bigger, and only there: after a fetch that came back full (jobs
+// are waiting) a fetch smaller than half the limit waits until the cooldown has passed
+// since the last fetch ended. After a short fetch (the queue was empty) the next insert or
+// freed slot fetches at once. While jobs wait, a second fetch may run beside the first
+// (two lanes, each a loop of its own), for at least half the limit.
+//
 // Bounds:
 // - at most `limit` performs run at once; a slot is held until perform returns, even after
-//   a timeout or a pkill decided the job's ack (a thread that cannot be stopped still counts);
+//   a timeout or a pkill decided the job's ack (a thread that cannot be stopped still counts).
+//   A fetch in flight holds the slots it asked for, so two fetches never bring more than fit;
 // - at most max_held(limit) = limit + max(limit, 100) rows are held `executing` (performs
 //   running + acks not yet written): slow or refused acks slow fetching instead of piling
 //   up. The headroom lets a healthy commit's latency overlap the next fetches.
@@ -42,6 +50,7 @@ struct ProducerConfig {
   std::string node;                                // attempted_by[1]
   std::string uuid;                                // attempted_by[2]; empty = random v4
   std::chrono::milliseconds poll_interval{1000};   // fetch at least this often
+  std::chrono::milliseconds dispatch_cooldown{5};  // Oban's: least time between small fetches while jobs wait
   bool only_registered_workers = true;             // fetch only registered workers' jobs
 };
 
@@ -109,10 +118,11 @@ class Producer {
   int running() const;     // rows held executing: performs running + acks not written yet
   int performing() const;  // performs running (slots in use), timed-out or pkilled ones included
   std::uint64_t fetches() const;  // fetch statements sent, for tests and metrics
+  std::uint64_t overlapped_fetches() const;  // of which sent while another was in flight
   bool fetching() const;          // a fetch is in flight (one started before a pause still lands)
   std::size_t stragglers() const;  // performs given up on at stop that have not returned yet
   ProducerCheck check() const;
-  core::LoopHealth health() const { return loop_.health(); }  // for the node's liveness check
+  std::vector<core::LoopHealth> health() const;  // each lane's, for the node's liveness check
 
  private:
   struct Slot {
@@ -121,13 +131,20 @@ class Producer {
     bool acked = false;     // its ack is resolved
     bool timed_out = false; // its worker timeout fired (the run's deadline never changes)
   };
-  std::chrono::steady_clock::duration step();
+  static constexpr std::size_t kLanes = 2;  // fetches in flight at most
+  std::chrono::steady_clock::duration step(std::size_t lane);
   int demand() const;  // called with mutex_ held
-  void fetch(std::unique_lock<std::mutex>& lock, int demand);
-  void reconcile(std::unique_lock<std::mutex>& lock, bool adopt);
-  void adopt(std::vector<Job> jobs, bool run_them);  // called with mutex_ held
+  // How many jobs to fetch now, 0 for no fetch now (called with mutex_ held).
+  int fetch_demand(std::chrono::steady_clock::time_point now) const;
+  // Wakes an idle lane if a fetch could start now; unlocks `lock`.
+  void wake_lane(std::unique_lock<std::mutex>& lock);
+  void fetch(std::unique_lock<std::mutex>& lock, std::size_t lane, int demand);
+  void reconcile(std::unique_lock<std::mutex>& lock, std::size_t lane, bool adopt);
   std::shared_ptr<JobRun> make_run(Job job) const;
-  void launch(const std::shared_ptr<JobRun>& run);    // called with mutex_ held
+  // Holds `runs` (mutex_ held through `lock`) and starts them, the lock released meanwhile;
+  // with run_them false gives them back at once instead.
+  void start(std::unique_lock<std::mutex>& lock, std::vector<std::shared_ptr<JobRun>> runs, bool run_them);
+  bool launch(const std::shared_ptr<JobRun>& run);  // false: no thread took it
   // Decides the run's ack (caller holds run->mutex and has set run->decided).
   void submit(const std::shared_ptr<JobRun>& run, const Execution& execution);
   // Gives the row back untouched; `ran` is set when perform ran (for job:stop). The caller
@@ -155,21 +172,26 @@ class Producer {
   int performing_ = 0;                  // slots whose perform has not returned
   int limit_;
   bool paused_;
-  bool wake_ = true;        // a fetch is wanted
+  bool wanted_ = true;      // a fetch is wanted (a wake, a freed slot, a full fetch, the poll)
+  bool backlog_ = false;    // the last fetch came back full: jobs are likely waiting
   bool draining_ = false;   // begin_stop() called: no more fetching
   bool graced_ = false;     // await_grace() done
   bool finished_ = false;   // finish_stop() done
-  bool fetching_ = false;
+  int in_flight_ = 0;       // fetches (or a reconcile) in flight
+  int reserved_ = 0;        // jobs the fetches in flight asked for
+  bool lane_busy_[kLanes] = {false, false};
   bool reconcile_ = false;  // a fetch may have committed unseen: read our rows back
   int failures_ = 0;        // consecutive fetch failures, for backoff
   std::uint64_t fetches_ = 0;
+  std::uint64_t overlapped_fetches_ = 0;
   std::chrono::steady_clock::time_point next_poll_{};
-  std::chrono::steady_clock::time_point next_fetch_{};  // cooldown or backoff: no fetch before
+  std::chrono::steady_clock::time_point retry_at_{};        // backoff after a failure: no fetch before
+  std::chrono::steady_clock::time_point last_fetch_end_{};  // the cooldown counts from here
   Timestamp started_at_{};
   Timestamp updated_at_{};
   std::optional<Timestamp> shutdown_started_at_;
   bool local_only_ = false;
-  core::TimerLoop loop_;  // last: stopped before the members it uses go
+  std::unique_ptr<core::TimerLoop> lanes_[kLanes];  // last: stopped before the members they use go
 };
 
 }  // namespace oban::queue

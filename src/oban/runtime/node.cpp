@@ -54,8 +54,11 @@ NodeInternals::NodeInternals(NodeConfig config, WorkerRegistry& registry, const 
       store_(std::make_shared<const db::JobStore>(config_.prefix)),
       executor_(registry_) {
   if (config_.node.empty()) config_.node = default_node_name();
-  // Each producer and the completer, stager and cluster duties borrow a connection briefly.
-  const std::size_t pool_size = config_.pool_size > 0 ? config_.pool_size : config_.queues.size() + 6;
+  // Each producer's fetches in flight and the completer's writes hold a connection while
+  // they run; the stager and cluster duties borrow one briefly.
+  const std::size_t pool_size = config_.pool_size > 0
+                                    ? config_.pool_size
+                                    : 2 * config_.queues.size() + queue::CompleterOptions{}.writers + 4;
   pool_ = std::make_shared<db::ConnectionPool>(config_.dsn, pool_size, pool_options(config_));
   if (config_.notifications) {
     notifier_ = std::make_unique<notify::Notifier>(config_.dsn, config_.prefix, config_.notifier);
@@ -145,6 +148,7 @@ void NodeInternals::start() {
     producer_config.limit = limit;
     producer_config.node = config_.node;
     producer_config.poll_interval = config_.poll_interval;
+    producer_config.dispatch_cooldown = config_.dispatch_cooldown;
     producer_config.only_registered_workers = config_.only_registered_workers;
     producers_[queue_name] = std::make_unique<queue::Producer>(producer_config, pool_, store_, executor_, registry_,
                                                                *completer_, threads_, clock_);
@@ -323,8 +327,10 @@ std::vector<queue::ProducerCheck> NodeInternals::checks() const {
 std::vector<core::LoopHealth> NodeInternals::loops() const {
   std::vector<core::LoopHealth> loops;
   if (!up_) return loops;
-  loops.push_back(completer_->health());
-  for (const auto& [name, producer] : producers_) loops.push_back(producer->health());
+  for (const auto& writer : completer_->health()) loops.push_back(writer);
+  for (const auto& [name, producer] : producers_) {
+    for (const auto& lane : producer->health()) loops.push_back(lane);
+  }
   if (notifier_) loops.push_back(notifier_->health());
   if (peer_) loops.push_back(peer_->health());
   for (const auto& runner : runners_) loops.push_back(runner->loop().health());

@@ -21,6 +21,7 @@ std::vector<std::string> NodeConfig::validate() const {
     if (limit <= 0) problems.push_back("queue " + queue + " needs a limit above 0");
   }
   if (poll_interval.count() <= 0) problems.push_back("poll interval must be positive");
+  if (dispatch_cooldown.count() < 0) problems.push_back("dispatch cooldown must not be negative");
   if (peer_name.empty()) problems.push_back("peer name must not be empty");
   for (auto& problem : notifier.validate()) problems.push_back(std::move(problem));
   if (cron_delay.count() < 0 || cron_delay >= std::chrono::minutes{1}) {
