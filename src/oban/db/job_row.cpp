@@ -1,5 +1,7 @@
 #include "oban/db/job_row.hpp"
 
+#include <string_view>
+
 #include "oban/db/identifiers.hpp"
 
 namespace oban::db {
@@ -73,7 +75,8 @@ std::string bigint_array_literal(const std::vector<std::int64_t>& items) {
 
 std::vector<std::string> parse_text_array(const pqxx::field& field) {
   std::vector<std::string> items;
-  if (field.is_null()) return items;
+  // Most rows have no tags and no errors: no parser for those.
+  if (field.is_null() || std::string_view{field.c_str(), field.size()} == "{}") return items;
   auto parser = field.as_array();
   for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next()) {
     if (kind == pqxx::array_parser::string_value) items.push_back(value);
