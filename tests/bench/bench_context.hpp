@@ -22,6 +22,8 @@ struct Drained {
   double jobs_per_fetch = -1;     // oban-cpp: mean jobs a fetch returned
   double fetch_interval_ms = -1;  // oban-cpp: mean time between one producer's fetches
   double fetches_overlapped = -1; // oban-cpp: share of fetches sent while another was in flight
+  double server_cpu_us_per_job = -1;  // CPU the server's processes used during the drain, per job
+  double client_cpu_us_per_job = -1;  // CPU of the client (oban-bench's node, or pgbench) per job
   double rss_max_mb = -1;         // graphile-worker: the largest worker process's VmHWM
   double rss_total_mb = -1;       // graphile-worker: all its worker processes together
 };

@@ -13,10 +13,13 @@ constexpr std::array<std::string_view, 6> kSections{"throughput", "latency", "un
 
 constexpr const char* kUsage =
     "usage: oban-bench [--quick] [--out PATH] [--only SECTION[,SECTION...]] [--rounds N]\n"
+    "                  [--drains KEY[,KEY...]]\n"
     "                  [--drain-jobs N] [--pgbench-clients N] [--growth-rows N]\n"
     "                  [--graphile-dir DIR] [--no-peer]\n"
     "sections: throughput (raw SQL, oban-cpp and graphile-worker drains, interleaved), latency,\n"
     "          unique, fanout, memory, growth\n"
+    "--drains: in throughput, only the drains whose JSON key starts with a KEY (e.g.\n"
+    "          drain_limit500,baseline_batched500), the side runs skipped: for quick A/B runs\n"
     "--graphile-dir: where graphile-worker 0.17.3 is installed (default: the cache\n"
     "          tests/bench/run installs it into); --no-peer: skip graphile-worker";
 
@@ -29,7 +32,7 @@ int positive(std::string_view flag, const std::string& value) {
   throw std::invalid_argument(std::string(flag) + " needs a positive number\n" + kUsage);
 }
 
-std::vector<std::string> split(const std::string& text) {
+std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -38,6 +41,11 @@ std::vector<std::string> split(const std::string& text) {
     if (end > start) out.push_back(text.substr(start, end - start));
     start = end + 1;
   }
+  return out;
+}
+
+std::vector<std::string> split_sections(const std::string& text) {
+  auto out = split_list(text);
   for (const auto& section : out) {
     if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
       throw std::invalid_argument("--only: unknown section " + section + "\n" + kUsage);
@@ -67,6 +75,11 @@ bool Options::wants(const std::string& section) const {
   return only.empty() || std::find(only.begin(), only.end(), section) != only.end();
 }
 
+bool Options::wants_drain(const std::string& key) const {
+  return drains.empty() ||
+         std::any_of(drains.begin(), drains.end(), [&](const std::string& d) { return key.starts_with(d); });
+}
+
 std::string default_graphile_dir() {
   std::string cache;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) cache = xdg;
@@ -92,8 +105,9 @@ Options parse_options(int argc, char** argv) {
     };
     if (flag == "--quick") continue;
     if (flag == "--out") o.out = value();
-    else if (flag == "--only") o.only = split(value());
+    else if (flag == "--only") o.only = split_sections(value());
     else if (flag == "--rounds") o.rounds = positive(flag, value());
+    else if (flag == "--drains") o.drains = split_list(value());
     else if (flag == "--drain-jobs") o.drain_jobs = o.memory_jobs = positive(flag, value());
     else if (flag == "--pgbench-clients") o.pgbench_clients = positive(flag, value());
     else if (flag == "--growth-rows") o.growth_rows = positive(flag, value());

@@ -25,8 +25,10 @@ struct Options {
   std::string graphile_dir;           // graphile-worker's install (default: the cache tests/bench/run fills)
   std::string out;                    // results JSON path
   std::vector<std::string> only;      // run only these sections (empty = all)
+  std::vector<std::string> drains;    // throughput: run only the contenders whose key starts with one of these
 
   bool wants(const std::string& section) const;
+  bool wants_drain(const std::string& key) const;  // true for every key when `drains` is empty
 };
 
 // Throws std::invalid_argument with the usage for a bad command line.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench_db.hpp"
+#include "cpu_time.hpp"
 #include "noop_worker.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/runtime/node.hpp"
@@ -33,6 +34,8 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
     running.push_back(std::make_unique<oban::Node>(config, registry));
   }
   const auto wal_start = wal_position(*conn);
+  const double server_cpu_start = server_cpu_seconds(*conn);
+  const double client_cpu_start = client_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   for (auto& node : running) node->start();
   // Poll the table only once every job ran: a count over the whole table is not free.
@@ -47,6 +50,8 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
     if (!done) std::this_thread::sleep_for(std::chrono::milliseconds{2});
   }
   const double elapsed = seconds_since(start);
+  const double client_cpu = client_cpu_seconds() - client_cpu_start;
+  const double server_cpu = server_cpu_seconds(*conn) - server_cpu_start;
   const double wal_bytes = wal_bytes_since(*conn, wal_start);
   std::uint64_t fetches = 0, overlapped = 0;
   for (auto& node : running) {
@@ -67,6 +72,8 @@ Drained drain(Context& context, const DrainShape& shape, int jobs) {
   const double producers = static_cast<double>(queues.size() * running.size());
   out.jobs_per_s = jobs / elapsed;
   out.wal_bytes_per_job = wal_bytes / jobs;
+  if (server_cpu_start >= 0) out.server_cpu_us_per_job = 1e6 * server_cpu / jobs;
+  out.client_cpu_us_per_job = 1e6 * client_cpu / jobs;
   // Empty fetches (the last ones, polls) count too: they are round trips all the same.
   out.jobs_per_fetch = fetches > 0 ? jobs / static_cast<double>(fetches) : -1;
   out.fetch_interval_ms = fetches > 0 ? 1000 * elapsed * producers / static_cast<double>(fetches) : -1;

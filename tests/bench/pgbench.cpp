@@ -9,6 +9,7 @@
 
 #include "bench_db.hpp"
 #include "command.hpp"
+#include "cpu_time.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
 #include "testkit/private_postgres.hpp"
@@ -55,13 +56,19 @@ Drained pgbench_drain(Context& context, int batch, int clients, int jobs) {
   // One job per statement is bound by commits (two per job, each waiting for the WAL
   // flush): allow for a slow, shared disk.
   const auto wal_start = wal_position(*conn);
+  const double server_cpu_start = server_cpu_seconds(*conn);
+  const double client_cpu_start = client_cpu_seconds();
   const auto run = run_command(command, 120 + total / (batch == 1 ? 25 : 500));
+  const double client_cpu = client_cpu_seconds() - client_cpu_start;
+  const double server_cpu = server_cpu_seconds(*conn) - server_cpu_start;
   std::filesystem::remove(script_path);
   if (!run.ok()) {
     context.results.fail(what + ": pgbench " + run.why() + ": " + run.output);
     return out;
   }
   out.wal_bytes_per_job = wal_bytes_since(*conn, wal_start) / total;
+  if (server_cpu_start >= 0) out.server_cpu_us_per_job = 1e6 * server_cpu / total;
+  out.client_cpu_us_per_job = 1e6 * client_cpu / total;
   // tps counts script runs per second without the connection set-up; each run moves `batch` jobs.
   const auto at = run.output.find("tps = ");
   const auto completed = count_jobs(*conn, prefix, "state = 'completed'");

@@ -42,7 +42,7 @@ struct Contender {
   std::string ceiling_key;  // oban-cpp: the raw SQL run at its batch size and parallelism
   std::function<Drained()> measure;
   Series jobs_per_s, wal_bytes_per_job, jobs_per_fetch, fetch_interval_ms, fetches_overlapped, rss_max_mb,
-      rss_total_mb;
+      rss_total_mb, server_cpu_us_per_job, client_cpu_us_per_job;
 
   void record(const Drained& d) {
     jobs_per_s.add(d.jobs_per_s);
@@ -53,6 +53,8 @@ struct Contender {
     fetches_overlapped.add(d.fetches_overlapped);
     rss_max_mb.add(d.rss_max_mb);
     rss_total_mb.add(d.rss_total_mb);
+    server_cpu_us_per_job.add(d.server_cpu_us_per_job);
+    client_cpu_us_per_job.add(d.client_cpu_us_per_job);
   }
   // "drain_limit50" for "drain_limit50_jobs_per_s": the prefix of its other figures' keys.
   std::string stem() const { return key.substr(0, key.size() - std::string("_jobs_per_s").size()); }
@@ -103,7 +105,13 @@ void run_throughput(Context& context) {
        "baseline_batched_4clients_jobs_per_s", oban("drain 4 queues x 50", 4, 50, 1)},
   };
 
-  const double single_baseline = pgbench_drain(context, 1, clients, o.pgbench_single_jobs).jobs_per_s;
+  // --drains: a quick A/B of a few contenders, the others left out.
+  contenders.erase(std::remove_if(contenders.begin(), contenders.end(),
+                                  [&](const Contender& c) { return !o.wants_drain(c.key); }),
+                   contenders.end());
+  const double single_baseline = o.wants_drain("baseline_single_jobs_per_s")
+                                     ? pgbench_drain(context, 1, clients, o.pgbench_single_jobs).jobs_per_s
+                                     : -1;
   for (int round = 0; round < o.rounds; ++round) {
     std::vector<Contender*> order;
     for (auto& c : contenders) order.push_back(&c);
@@ -116,16 +124,25 @@ void run_throughput(Context& context) {
     }
   }
   // Shapes no target compares, measured once after the rounds.
-  std::cerr << "\n  drain_two_nodes drain_limit10" << std::flush;
   Contender two_nodes{Kind::oban, "drain_two_nodes_jobs_per_s", "two nodes in one process, limit 50 each",
                       "baseline_batched_4clients_jobs_per_s", nullptr};
-  two_nodes.record(drain(context, {"drain two nodes", 1, 50, 2}, jobs));
+  if (o.wants_drain(two_nodes.key)) {
+    std::cerr << "\n  drain_two_nodes" << std::flush;
+    two_nodes.record(drain(context, {"drain two nodes", 1, 50, 2}, jobs));
+  }
   Contender limit10_run{Kind::oban, "drain_limit10_jobs_per_s", "one queue at limit 10", "", nullptr};
-  limit10_run.record(drain(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs));
+  if (o.wants_drain(limit10_run.key)) {
+    std::cerr << "\n  drain_limit10" << std::flush;
+    limit10_run.record(drain(context, {"drain limit 10", 1, 10, 1}, o.drain_limit10_jobs));
+  }
   const double limit10 = limit10_run.jobs_per_s.median();
 
+  // A contender --drains left out reads as one never measured.
+  const Contender absent{Kind::ceiling, "", "not measured", "", nullptr};
   auto find = [&](const std::string& key) -> const Contender& {
-    return *std::find_if(contenders.begin(), contenders.end(), [&](const Contender& c) { return c.key == key; });
+    const auto found =
+        std::find_if(contenders.begin(), contenders.end(), [&](const Contender& c) { return c.key == key; });
+    return found == contenders.end() ? absent : *found;
   };
   auto median = [&](const std::string& key) { return find(key).jobs_per_s.median(); };
   const double ceiling50 = median("baseline_batched_jobs_per_s");
@@ -253,6 +270,15 @@ void run_throughput(Context& context) {
            "while jobs wait)"});
     r.add({profile_section, c->stem() + "_fetches_overlapped", c->fetches_overlapped.median(), "x",
            "share of its fetches sent while its other fetch was in flight"});
+  }
+  // CPU per job, to tell a server-bound drain (the same work per job as raw SQL, the
+  // cores full) from one bound by the client's own CPU or by waiting.
+  for (const auto* c : profiled) {
+    if (c->server_cpu_us_per_job.empty()) continue;
+    r.add({profile_section, c->stem() + "_server_cpu_us_per_job", c->server_cpu_us_per_job.median(), "us",
+           "PostgreSQL CPU (all its processes) per job while draining: " + c->what});
+    r.add({profile_section, c->stem() + "_client_cpu_us_per_job", c->client_cpu_us_per_job.median(), "us",
+           std::string(c->kind == Kind::ceiling ? "pgbench's" : "the node's") + " CPU per job while draining"});
   }
   for (const auto* c : profiled) {
     if (c->wal_bytes_per_job.empty()) continue;

@@ -1,5 +1,5 @@
 // When the producer fetches and how the completer writes: the dispatch cooldown only where
-// it can make a fetch bigger, two fetches in flight that never exceed the limit, and ack
+// it can make a fetch bigger (the whole limit goes at once), two fetches in flight that never exceed the limit, and ack
 // batches written side by side, each resolving its own lost commit. Every check counts
 // fetches, runs or rows; none measures speed (the cooldowns are a minute long, so a fetch
 // that waited for one would time the test out).
@@ -73,12 +73,14 @@ class GateWorker final : public oban::Worker {
 class ConcurrencyWorker final : public oban::Worker {
  public:
   std::string name() const override { return "Test.Counting"; }
-  oban::JobResult perform(oban::JobContext&) override {
+  oban::JobResult perform(oban::JobContext& context) override {
     const int now = running_.fetch_add(1) + 1;
     int seen = most.load();
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
-    std::this_thread::sleep_for(3ms);  // simulated work, not a wait
+    // Simulated work of two lengths, not a wait: slots free at different times, so a fetch
+    // goes after the cooldown with part of the limit and a second one beside it.
+    std::this_thread::sleep_for(context.job.id % 2 == 0 ? 3ms : 20ms);
     running_.fetch_sub(1);
     total.fetch_add(1);
     return oban::JobResult::ok();
@@ -123,7 +125,7 @@ TEST_CASE("after a short fetch an insert is fetched at once, not after the dispa
   CHECK(worker->total() == 3);
 }
 
-TEST_CASE("while jobs wait, a fetch below half the limit waits for the cooldown; half the limit goes at once",
+TEST_CASE("while jobs wait, a fetch below the whole limit waits for the cooldown; the whole limit goes at once",
           "[producer]") {
   test_support::TestSchema schema{"cooldown"};
   oban::WorkerRegistry registry;
@@ -140,16 +142,19 @@ TEST_CASE("while jobs wait, a fetch below half the limit waits for the cooldown;
   REQUIRE(wait_for([&] { return worker->started() == 4; }));
   CHECK(producer->fetches() == 1);
 
-  // One slot free: a fetch of 1 would be tiny while jobs wait, so none goes.
-  worker->release(1);
-  REQUIRE(wait_for([&] { return count_in_state(schema, "completed") == 1 && producer->running() == 3; }));
-  std::this_thread::sleep_for(300ms);
-  CHECK(producer->fetches() == 1);
-  CHECK(worker->started() == 4);
+  // One slot free, then two: a fetch of part of the limit waits for the cooldown while
+  // jobs wait, so none goes.
+  for (int freed = 1; freed <= 2; ++freed) {
+    worker->release(1);
+    REQUIRE(wait_for([&] { return count_in_state(schema, "completed") == freed && producer->running() == 4 - freed; }));
+    std::this_thread::sleep_for(300ms);
+    CHECK(producer->fetches() == 1);
+    CHECK(worker->started() == 4);
+  }
 
-  // Two free: half the limit, fetched at once.
-  worker->release(1);
-  REQUIRE(wait_for([&] { return worker->started() == 6; }, 10s));
+  // All four free: the whole limit, fetched at once (the last 3 jobs).
+  worker->release(2);
+  REQUIRE(wait_for([&] { return worker->started() == 7; }, 10s));
   CHECK(producer->fetches() == 2);
   worker->release(100);
   REQUIRE(wait_for([&] { return count_in_state(schema, "completed") == 7; }, 10s));

@@ -228,3 +228,20 @@ TEST_CASE("stage_jobs makes due scheduled and retryable jobs available, never su
   CHECK(job_state(schema, id_suspended) == "suspended");
   CHECK(job_state(schema, id_future) == "scheduled");
 }
+
+TEST_CASE("text arrays read back as PostgreSQL wrote them, plain or quoted, and literals round-trip", "[engine]") {
+  test_support::TestSchema schema{"arrays"};
+  pqxx::read_transaction tx{schema.conn()};
+  const auto read = [&](const std::string& sql) { return db::parse_text_array(tx.exec(sql)[0][0]); };
+  using Items = std::vector<std::string>;
+  CHECK(read("SELECT '{}'::text[]").empty());
+  CHECK(read("SELECT NULL::text[]").empty());
+  CHECK(read("SELECT ARRAY['cpp-node-1', '2b7e1f0c-4a7d-4c8e-9f1a-0123456789ab']") ==
+        Items{"cpp-node-1", "2b7e1f0c-4a7d-4c8e-9f1a-0123456789ab"});
+  CHECK(read("SELECT ARRAY['a', NULL, 'b']") == Items{"a", "b"});  // null elements are skipped
+  // Quoted elements (spaces, quotes, backslashes, braces, commas, empty, the word NULL) go
+  // through pqxx's parser.
+  const Items odd{"a b", "q\"x", "back\\slash", "{brace}", "com,ma", "", "NULL", "null"};
+  CHECK(read("SELECT ARRAY['a b', 'q\"x', E'back\\\\slash', '{brace}', 'com,ma', '', 'NULL', 'null']") == odd);
+  CHECK(db::parse_text_array(tx.exec_params("SELECT $1::text[]", db::text_array_literal(odd))[0][0]) == odd);
+}

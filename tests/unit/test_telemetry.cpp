@@ -50,6 +50,26 @@ TEST_CASE("telemetry handlers get the events whose names they asked for", "[tele
   CHECK(seen == std::vector<std::string>{"job:start", "job:stop"});
 }
 
+TEST_CASE("a handler attached at a level gets only events at that level and above", "[telemetry]") {
+  std::vector<std::string> seen;
+  const auto id = telemetry::attach({"job:"}, telemetry::Level::warning,
+                                    [&](const telemetry::Event& event) { seen.push_back(event.name); });
+  // Nobody wants an info job:stop, so the hot path builds none; a warning one is wanted.
+  CHECK_FALSE(telemetry::wanted("job:stop", telemetry::Level::info));
+  CHECK(telemetry::wanted("job:exception", telemetry::Level::warning));
+  CHECK(telemetry::wanted("job:stop"));  // at some level
+  telemetry::emit("job:stop", telemetry::Level::info, {{"id", 1}});
+  telemetry::emit("job:exception", telemetry::Level::warning, {{"id", 1}});
+  telemetry::emit("job:exception", telemetry::Level::error, {{"id", 2}});
+  {
+    telemetry::Span quiet{"job:span", {}, telemetry::Level::info};  // neither start nor stop reaches it
+    telemetry::Span failing{"job:fails", {}, telemetry::Level::info};
+    failing.stop_with_error("error", "boom");  // a warning: it does
+  }
+  telemetry::detach(id);
+  CHECK(seen == std::vector<std::string>{"job:exception", "job:exception", "job:fails:exception"});
+}
+
 TEST_CASE("a span reports its start and its end with a duration", "[telemetry]") {
   std::vector<telemetry::Event> seen;
   const auto id = telemetry::attach({"engine:fetch_jobs"}, [&](const telemetry::Event& event) { seen.push_back(event); });

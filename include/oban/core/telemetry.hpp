@@ -43,11 +43,15 @@ using HandlerId = std::uint64_t;
 // thread, in attach order; they must be quick. An exception from a handler is swallowed
 // (a subscriber must never break a job). Thread-safe; returns an id for detach().
 HandlerId attach(std::vector<std::string> prefixes, Handler handler);
+// The same, for events of `least` and above only (a logger set to warnings): events below
+// it are never built for this handler's sake.
+HandlerId attach(std::vector<std::string> prefixes, Level least, Handler handler);
 void detach(HandlerId id) noexcept;
 
-// Whether some handler would receive an event named `name`: hot paths check it before
-// building metadata nobody reads.
+// Whether some handler would receive an event named `name` (at any level, or at `level`):
+// hot paths check it before building metadata nobody reads.
 bool wanted(std::string_view name);
+bool wanted(std::string_view name, Level level);
 
 void emit(const Event& event) noexcept;
 

@@ -10,11 +10,15 @@ namespace {
 struct Subscription {
   HandlerId id;
   std::vector<std::string> prefixes;
+  Level least;
   Handler handler;
 
   bool wants(std::string_view name) const {
     if (prefixes.empty()) return true;
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return name.starts_with(p); });
+  }
+  bool wants(std::string_view name, Level level) const {
+    return static_cast<int>(level) >= static_cast<int>(least) && wants(name);
   }
 };
 
@@ -51,11 +55,15 @@ std::string_view to_string(Level level) {
 }
 
 HandlerId attach(std::vector<std::string> prefixes, Handler handler) {
+  return attach(std::move(prefixes), Level::debug, std::move(handler));
+}
+
+HandlerId attach(std::vector<std::string> prefixes, Level least, Handler handler) {
   auto& r = registry();
   std::lock_guard lock{r.mutex};
   auto next = std::make_shared<Subscriptions>(*r.current);
   const HandlerId id = r.next_id++;
-  next->push_back({id, std::move(prefixes), std::move(handler)});
+  next->push_back({id, std::move(prefixes), least, std::move(handler)});
   r.current = std::move(next);
   return id;
 }
@@ -69,10 +77,12 @@ void detach(HandlerId id) noexcept {
   r.current = std::move(next);
 }
 
-bool wanted(std::string_view name) {
+bool wanted(std::string_view name) { return wanted(name, Level::error); }
+
+bool wanted(std::string_view name, Level level) {
   const auto subscriptions = registry().snapshot();
   return std::any_of(subscriptions->begin(), subscriptions->end(),
-                     [&](const Subscription& s) { return s.wants(name); });
+                     [&](const Subscription& s) { return s.wants(name, level); });
 }
 
 void emit(const Event& event) noexcept {
@@ -83,7 +93,7 @@ void emit(const Event& event) noexcept {
     return;
   }
   for (const auto& subscription : *subscriptions) {
-    if (!subscription.wants(event.name)) continue;
+    if (!subscription.wants(event.name, event.level)) continue;
     try {
       subscription.handler(event);
     } catch (...) {
@@ -112,7 +122,7 @@ std::int64_t system_time_now() {
 
 Span::Span(std::string prefix, Value::Object metadata, Level level)
     : prefix_(std::move(prefix)), metadata_(std::move(metadata)), level_(level), started_(std::chrono::steady_clock::now()) {
-  if (wanted(prefix_ + ":start")) {
+  if (wanted(prefix_ + ":start", level_)) {
     emit(prefix_ + ":start", level_, metadata_, Value::Object{{"system_time", system_time_now()}});
   }
 }
@@ -126,7 +136,7 @@ void Span::stop() noexcept {
   done_ = true;
   try {
     const auto name = prefix_ + ":stop";
-    if (!wanted(name)) return;
+    if (!wanted(name, level_)) return;
     emit(name, level_, metadata_, Value::Object{{"duration", to_native(std::chrono::steady_clock::now() - started_)}});
   } catch (...) {
   }
@@ -137,7 +147,7 @@ void Span::stop_with_error(std::string kind, std::string error, Level level) noe
   done_ = true;
   try {
     const auto name = prefix_ + ":exception";
-    if (!wanted(name)) return;
+    if (!wanted(name, level)) return;
     metadata_["kind"] = std::move(kind);
     metadata_["error"] = std::move(error);
     emit(name, level, metadata_, Value::Object{{"duration", to_native(std::chrono::steady_clock::now() - started_)}});

@@ -2,7 +2,6 @@
 
 #include <date/date.h>
 
-#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -19,12 +18,25 @@ std::string format_fast(Timestamp t, char separator, const char* suffix, const c
   if (year < 1 || year > 9999) return date::format(slow_format, t);
   const auto micros = (t - day).count();  // 0 .. 86'399'999'999
   const auto seconds = micros / 1'000'000;
-  char text[64];
-  std::snprintf(text, sizeof text, "%04d-%02u-%02u%c%02lld:%02lld:%02lld.%06lld%s", year,
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), separator,
-                static_cast<long long>(seconds / 3600), static_cast<long long>(seconds / 60 % 60),
-                static_cast<long long>(seconds % 60), static_cast<long long>(micros % 1'000'000), suffix);
-  return text;
+  // "YYYY-MM-DD HH:MM:SS.ffffff": digits written in place (snprintf was a tenth of an ack's cost).
+  std::string text(26, '0');
+  const auto put = [&text](std::size_t at, std::size_t count, long long value) {
+    for (std::size_t i = at + count; i > at; --i, value /= 10) text[i - 1] = static_cast<char>('0' + value % 10);
+  };
+  put(0, 4, year);
+  text[4] = '-';
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  text[7] = '-';
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  text[10] = separator;
+  put(11, 2, seconds / 3600);
+  text[13] = ':';
+  put(14, 2, seconds / 60 % 60);
+  text[16] = ':';
+  put(17, 2, seconds % 60);
+  text[19] = '.';
+  put(20, 6, micros % 1'000'000);
+  return text + suffix;
 }
 
 // `count` digits at text[at...], or -1.

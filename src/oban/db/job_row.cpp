@@ -1,5 +1,9 @@
 #include "oban/db/job_row.hpp"
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include "oban/db/identifiers.hpp"
 
 namespace oban::db {
@@ -10,14 +14,34 @@ std::optional<Timestamp> optional_timestamp(const pqxx::field& field) {
   return parse_sql_timestamp(field.c_str());
 }
 
-// Quotes one element of an array literal: "..." with \ and " escaped.
-std::string array_element(const std::string& item) {
-  std::string out = "\"";
-  for (char c : item) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+// Appends one element of an array literal: "..." with \ and " escaped.
+void append_element(std::string& out, const std::string& item) {
+  out.push_back('"');
+  if (item.find_first_of("\"\\") == std::string::npos) {
+    out += item;
+  } else {
+    for (char c : item) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
   }
-  return out + "\"";
+  out.push_back('"');
+}
+
+// A one-dimensional text[] as PostgreSQL writes it without any quoted element:
+// {a,b,NULL}. False (nothing read) for any other shape, left to pqxx's parser.
+bool parse_plain_array(std::string_view text, std::vector<std::string>& items) {
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return false;
+  const auto inner = text.substr(1, text.size() - 2);
+  if (inner.empty() || inner.find_first_of("\"\\{}") != std::string_view::npos) return false;
+  std::size_t start = 0;
+  while (start <= inner.size()) {
+    const auto comma = std::min(inner.find(',', start), inner.size());
+    const auto item = inner.substr(start, comma - start);
+    if (item != "NULL") items.emplace_back(item);  // NULL unquoted is a null element: skipped
+    start = comma + 1;
+  }
+  return true;
 }
 
 }  // namespace
@@ -55,11 +79,15 @@ Job read_job(const pqxx::row& row) {
 
 std::string text_array_literal(const std::vector<std::string>& items) {
   std::string out = "{";
+  std::size_t size = 2;
+  for (const auto& item : items) size += item.size() + 3;
+  out.reserve(size);
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out += array_element(items[i]);
+    append_element(out, items[i]);
   }
-  return out + "}";
+  out.push_back('}');
+  return out;
 }
 
 std::string bigint_array_literal(const std::vector<std::int64_t>& items) {
@@ -73,7 +101,12 @@ std::string bigint_array_literal(const std::vector<std::int64_t>& items) {
 
 std::vector<std::string> parse_text_array(const pqxx::field& field) {
   std::vector<std::string> items;
+  // Most rows have no tags and no errors: no parser for those.
   if (field.is_null()) return items;
+  // Most rows have no tags and no errors, and attempted_by holds plain names: no parser.
+  if (const std::string_view text{field.c_str(), field.size()}; text == "{}" || parse_plain_array(text, items)) {
+    return items;
+  }
   auto parser = field.as_array();
   for (auto [kind, value] = parser.get_next(); kind != pqxx::array_parser::done; std::tie(kind, value) = parser.get_next()) {
     if (kind == pqxx::array_parser::string_value) items.push_back(value);

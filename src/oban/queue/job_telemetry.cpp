@@ -23,7 +23,7 @@ std::string banner(const std::string& error) { return error.substr(0, error.find
 }  // namespace
 
 void emit_job_start(const Job& job, const std::string& node) {
-  if (!telemetry::wanted("job:start")) return;
+  if (!telemetry::wanted("job:start", telemetry::Level::info)) return;
   telemetry::emit("job:start", telemetry::Level::info, job_metadata(job, node),
                   {{"system_time", telemetry::system_time_now()}});
 }
@@ -33,7 +33,8 @@ void emit_job_end(const Job& job, const std::string& node, const Execution& exec
   const bool failed =
       execution.kind == Execution::Kind::failure || execution.kind == Execution::Kind::infrastructure;
   const char* name = failed ? "job:exception" : "job:stop";
-  if (!telemetry::wanted(name)) return;
+  const auto level = failed ? telemetry::Level::warning : telemetry::Level::info;
+  if (!telemetry::wanted(name, level)) return;
   auto metadata = job_metadata(job, node);
   switch (ack.kind) {
     case db::AckKind::complete: metadata["state"] = "success"; break;
@@ -55,8 +56,7 @@ void emit_job_end(const Job& job, const std::string& node, const Execution& exec
     measurements["queue_time"] =
         std::chrono::duration_cast<std::chrono::nanoseconds>(*job.attempted_at - job.scheduled_at).count();
   }
-  telemetry::emit(name, failed ? telemetry::Level::warning : telemetry::Level::info, std::move(metadata),
-                  std::move(measurements));
+  telemetry::emit(name, level, std::move(metadata), std::move(measurements));
 }
 
 }  // namespace oban::queue

@@ -210,11 +210,17 @@ int Producer::fetch_demand(SteadyClock::time_point now) const {
   const int wanted = demand();
   if (wanted == 0) return 0;
   // The cooldown only where waiting can make the fetch bigger: while jobs wait (the last
-  // fetch came back full) and the demand is still small. After a short fetch the queue
-  // was empty, so the next insert or freed slot fetches at once.
-  const bool big_enough = wanted >= std::max(1, limit_ / 2);
-  if (in_flight_ > 0) return backlog_ && big_enough ? wanted : 0;  // a second fetch only into a backlog
-  if (!backlog_ || big_enough || now >= last_fetch_end_ + config_.dispatch_cooldown) return wanted;
+  // fetch came back full), a fetch for less than the whole limit waits until the cooldown
+  // has passed since the last fetch ended; the whole limit goes at once (quick jobs free it
+  // within the cooldown, and one statement for all of it costs the server and the node
+  // about a quarter less per job than two halves). After a short fetch the queue was
+  // empty, so the next insert or freed slot fetches at once.
+  if (in_flight_ > 0) {
+    // A second fetch only into a backlog, for at least half the limit: it hides the first
+    // one's round trip when jobs take longer than the cooldown.
+    return backlog_ && wanted >= std::max(1, limit_ / 2) ? wanted : 0;
+  }
+  if (!backlog_ || wanted >= limit_ || now >= last_fetch_end_ + config_.dispatch_cooldown) return wanted;
   return 0;
 }
 

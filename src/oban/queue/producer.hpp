@@ -5,7 +5,7 @@
 //
 // Fetching: each fetch is one autocommit statement. Oban's dispatch cooldown is kept where
 // waiting can make a fetch bigger, and only there: after a fetch that came back full (jobs
-// are waiting) a fetch smaller than half the limit waits until the cooldown has passed
+// are waiting) a fetch for less than the whole limit waits until the cooldown has passed
 // since the last fetch ended. After a short fetch (the queue was empty) the next insert or
 // freed slot fetches at once. While jobs wait, a second fetch may run beside the first
 // (two lanes, each a loop of its own), for at least half the limit.

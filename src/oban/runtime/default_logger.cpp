@@ -13,8 +13,6 @@
 namespace oban {
 namespace {
 
-int rank(telemetry::Level level) { return static_cast<int>(level); }
-
 const Value* member(const Value::Object& object, const char* key) {
   const auto found = object.find(key);
   return found == object.end() ? nullptr : &found->second;
@@ -215,8 +213,9 @@ std::string format_text_line(const telemetry::Event& event) {
 }
 
 DefaultLogger::DefaultLogger(LoggerOptions options)
-    : id_(telemetry::attach({}, [options, logger = stderr_logger()](const telemetry::Event& event) {
-        if (rank(event.level) < rank(options.level)) return;
+    // Attached at its level: events below it are not even built (job:start and job:stop
+    // for every job are info).
+    : id_(telemetry::attach({}, options.level, [options, logger = stderr_logger()](const telemetry::Event& event) {
         const auto line = options.format == LogFormat::json ? format_json_line(event) : format_text_line(event);
         if (line.empty()) return;
         if (options.sink) {
