@@ -6,11 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "engine_test_helpers.hpp"
 #include "oban/db/connection.hpp"
 #include "oban/db/identifiers.hpp"
+#include "oban/json/json_value.hpp"
 #include "oban/runtime/node.hpp"
 #include "oban/runtime/node_internals.hpp"
 
@@ -134,7 +136,23 @@ TEST_CASE("while jobs wait, a fetch below the whole limit waits for the cooldown
   auto config = dispatch_config(schema, 4, false);
   config.poll_interval = 30s;  // only freed slots can wake the producer
   config.dispatch_cooldown = kLongCooldown;
+  // No stager: it wakes the producer of a queue it saw available jobs in, and a wake
+  // that lands after the last fetch took them is a fetch of its own (an ASan run in CI
+  // counted 3 fetches for 2).
+  config.leadership = false;
   insert_jobs(schema, 7, false);
+  // Each fetch's demand and what it brought, for the message of a failed count.
+  std::mutex fetches_mutex;
+  std::string fetch_log;
+  const auto fetch_handler = oban::telemetry::attach({"engine:fetch_jobs:stop"}, [&](const oban::telemetry::Event& e) {
+    std::lock_guard lock{fetches_mutex};
+    fetch_log += " demand " + oban::json::write(e.metadata.at("demand")) + " got " +
+                 (e.metadata.count("count") ? oban::json::write(e.metadata.at("count")) : std::string{"?"}) + ";";
+  });
+  const auto fetches_seen = [&] {
+    std::lock_guard lock{fetches_mutex};
+    return fetch_log;
+  };
   oban::Node node{config, registry};
   node.start();
   auto* producer = oban::internals(node).producer("q");
@@ -155,10 +173,12 @@ TEST_CASE("while jobs wait, a fetch below the whole limit waits for the cooldown
   // All four free: the whole limit, fetched at once (the last 3 jobs).
   worker->release(2);
   REQUIRE(wait_for([&] { return worker->started() == 7; }, 10s));
+  INFO("fetches:" << fetches_seen());
   CHECK(producer->fetches() == 2);
   worker->release(100);
   REQUIRE(wait_for([&] { return count_in_state(schema, "completed") == 7; }, 10s));
   node.stop();
+  oban::telemetry::detach(fetch_handler);
   CHECK(worker->started() == 7);
 }
 

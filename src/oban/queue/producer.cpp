@@ -69,6 +69,7 @@ void Producer::start() {
 void Producer::wake() {
   std::unique_lock lock{mutex_};
   wanted_ = true;
+  woken_ = true;
   wake_lane(lock);
 }
 
@@ -99,6 +100,7 @@ void Producer::resume() {
     std::unique_lock lock{mutex_};
     paused_ = false;
     wanted_ = true;
+    woken_ = true;
     updated_at_ = clock_.now();
     wake_lane(lock);
   }
@@ -112,6 +114,7 @@ void Producer::scale(int limit, bool local_only) {
     limit_ = limit;
     local_only_ = local_only_ || local_only;
     wanted_ = true;
+    woken_ = true;
     updated_at_ = clock_.now();
     wake_lane(lock);
   }
@@ -231,6 +234,7 @@ SteadyClock::duration Producer::step(std::size_t lane) {
   auto now = SteadyClock::now();
   if (now >= next_poll_) {
     wanted_ = true;
+    woken_ = true;
     next_poll_ = now + config_.poll_interval;
   }
   if (!draining_ && reconcile_ && in_flight_ == 0 && now >= retry_at_) {
@@ -272,6 +276,7 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock, std::size_t lane, int w
   ++in_flight_;
   reserved_ += wanted;
   wanted_ = false;
+  woken_ = false;
   lane_busy_[lane] = true;
   lock.unlock();
   std::vector<Job> jobs;
@@ -309,7 +314,10 @@ void Producer::fetch(std::unique_lock<std::mutex>& lock, std::size_t lane, int w
   failures_ = 0;
   // Full: more jobs are likely waiting, so fetch again as soon as the demand allows.
   backlog_ = static_cast<int>(runs.size()) == wanted;
-  if (backlog_) wanted_ = true;
+  // Short: the queue was empty. Slots freed and acks landed while this fetch was out
+  // asked for a fetch into a backlog that is gone; only a wake since it began (an insert
+  // it may have missed, the poll) still wants one, else the next fetch would be empty.
+  wanted_ = backlog_ || woken_;
   // Fetched before stop() but back after it began: never started, so given back. Still
   // counted in flight while they start, so stop() waits for them.
   start(lock, std::move(runs), !draining_);

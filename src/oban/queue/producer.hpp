@@ -173,6 +173,7 @@ class Producer {
   int limit_;
   bool paused_;
   bool wanted_ = true;      // a fetch is wanted (a wake, a freed slot, a full fetch, the poll)
+  bool woken_ = false;      // a wake, the poll, resume or scale since the last fetch began: new jobs may be there
   bool backlog_ = false;    // the last fetch came back full: jobs are likely waiting
   bool draining_ = false;   // begin_stop() called: no more fetching
   bool graced_ = false;     // await_grace() done
